@@ -1,0 +1,106 @@
+# imagebuilding-hubs — entry points. `make demo` and `make test` do all their own set-up.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath .)
+PYTHON ?= python3
+VENV := $(ROOT)/.venv
+LOCAL := $(ROOT)/.local
+IBH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/imagebuilding-hubs
+IBH_BIN := $(LOCAL)/bin
+CLUSTER_DIR := $(LOCAL)/cluster
+KUBECONFIG_PATH := $(CLUSTER_DIR)/kubeconfig
+CHARTS ?= local
+HUBS ?= 20
+
+export IBH_CACHE IBH_BIN
+export PATH := $(IBH_BIN):$(VENV)/bin:$(PATH)
+export KUBECONFIG := $(KUBECONFIG_PATH)
+export K8S_AUTH_KUBECONFIG := $(KUBECONFIG_PATH)
+export HELM_PLUGINS := $(IBH_CACHE)/helm-plugins
+export HELM_CACHE_HOME := $(LOCAL)/helm/cache
+export HELM_CONFIG_HOME := $(LOCAL)/helm/config
+export HELM_DATA_HOME := $(LOCAL)/helm/data
+export SOPS_DISABLE_VERSION_CHECK := 1
+export SOPS_AGE_KEY_FILE := $(LOCAL)/age/keys.txt
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export ANSIBLE_LOCAL_TEMP := $(LOCAL)/ansible-tmp
+export ANSIBLE_REMOTE_TEMP := $(LOCAL)/ansible-tmp
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+PLAYBOOK := ansible-playbook
+VENV_STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-12)
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV_STAMP): requirements.txt
+	@echo "[venv] installing pinned Python requirements into .venv"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	@$(VENV)/bin/python -m pip install --quiet --progress-bar off -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## install the pinned Python side into .venv
+
+.PHONY: tools
+tools: ## build the pinned Go tools (cached by version under $IBH_CACHE)
+	@scripts/build-tools.sh
+
+.PHONY: setup
+setup: venv tools
+
+.PHONY: cluster-up
+cluster-up: setup ## start the embedded local cluster and registry (no-op when running)
+	@$(PLAYBOOK) playbooks/local_cluster.yml -e local_cluster_state=started
+
+.PHONY: cluster-down
+cluster-down: ## stop the embedded local cluster and registry
+	@test -x $(VENV)/bin/ansible-playbook || { echo "nothing to stop (.venv missing)"; exit 0; }; \
+	$(PLAYBOOK) playbooks/local_cluster.yml -e local_cluster_state=stopped
+
+.PHONY: cluster-status
+cluster-status: ## show the state of the embedded cluster's processes
+	@$(PLAYBOOK) playbooks/local_cluster.yml -e local_cluster_state=status
+
+.PHONY: demo
+demo: cluster-up ## deploy inventories/local onto the embedded cluster and show it
+	@$(PLAYBOOK) -i inventories/local playbooks/site.yml -e hub_charts_source=$(CHARTS)
+	@scripts/demo-summary.sh
+
+.PHONY: env
+env: ## print shell exports: eval "$$(make -s env)"
+	@echo "export PATH=\"$(IBH_BIN):$(VENV)/bin:\$$PATH\""
+	@echo "export KUBECONFIG=\"$(KUBECONFIG_PATH)\""
+	@echo "export K8S_AUTH_KUBECONFIG=\"$(KUBECONFIG_PATH)\""
+	@echo "export HELM_PLUGINS=\"$(HELM_PLUGINS)\""
+	@echo "export HELM_CACHE_HOME=\"$(HELM_CACHE_HOME)\" HELM_CONFIG_HOME=\"$(HELM_CONFIG_HOME)\" HELM_DATA_HOME=\"$(HELM_DATA_HOME)\""
+	@echo "export SOPS_DISABLE_VERSION_CHECK=1"
+	@echo "export SOPS_AGE_KEY_FILE=\"$(SOPS_AGE_KEY_FILE)\""
+	@echo "export ANSIBLE_CONFIG=\"$(ANSIBLE_CONFIG)\""
+
+.PHONY: lint
+lint: venv ## ansible-lint (production profile), yamllint, ruff
+	@echo "[lint] yamllint"; yamllint --strict .
+	@echo "[lint] ruff"; ruff check plugins tests scripts
+	@echo "[lint] ansible-lint (production profile)"; ansible-lint --profile production
+
+.PHONY: pytest
+pytest: cluster-up ## the pytest suite (uses the embedded cluster, registry and sops)
+	@pytest -q tests
+
+.PHONY: molecule
+molecule: setup ## molecule default scenario on the embedded cluster
+	@molecule test -s default
+
+.PHONY: test
+test: lint pytest molecule ## everything CI runs
+
+.PHONY: clean
+clean: cluster-down ## stop the cluster and remove local state (keeps the tools cache)
+	@rm -rf $(LOCAL)/cluster $(LOCAL)/registry $(LOCAL)/ansible-tmp reports
