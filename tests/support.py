@@ -1,0 +1,50 @@
+"""Helpers shared by tests: run the project's playbooks and read their recap."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+
+RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+                   r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str
+
+    def recap(self) -> dict[str, dict[str, int]]:
+        """Per-host counters of the PLAY RECAP."""
+        return {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+                for m in RECAP.finditer(self.output)}
+
+    def changed(self) -> int:
+        return sum(host["changed"] for host in self.recap().values())
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{ROOT / '.local' / 'bin'}:{VENV_BIN}:{env.get('PATH', '')}"
+    env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+    env.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env.update(extra)
+    return env
+
+
+def run_playbook(*args: str, env: dict[str, str] | None = None, timeout: int = 900) -> PlaybookRun:
+    """Run ansible-playbook from the project root; output is stdout and stderr together."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-playbook"), *args],
+        cwd=ROOT, env=env or project_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=timeout, check=False,
+    )
+    return PlaybookRun(proc.returncode, proc.stdout)
