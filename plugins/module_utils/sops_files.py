@@ -1,0 +1,127 @@
+"""Tell sops-encrypted files from plaintext ones without revealing their content.
+
+Used by the ``sops_leak_guard`` module (and by anyone else who needs the same guard):
+a file whose name contains ``secret`` must carry sops metadata, or it may have leaked.
+Nothing here returns, logs or raises with any part of a file's content: parse errors
+are swallowed and reported only as "not a sops file".
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+try:
+    import yaml
+
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
+    HAS_YAML = False
+
+SOPS_CONFIG_NAME = ".sops.yaml"
+# Keys every file encrypted by sops carries in its metadata.
+_SOPS_METADATA_KEYS = ("mac", "lastmodified")
+
+
+def _metadata_complete(metadata: object) -> bool:
+    return isinstance(metadata, dict) and all(key in metadata for key in _SOPS_METADATA_KEYS)
+
+
+def _yaml_or_json_has_sops(text: str) -> bool:
+    try:
+        data = yaml.safe_load(text) if HAS_YAML else json.loads(text)
+    except Exception:  # any parse error means "not a sops document"
+        return False
+    return isinstance(data, dict) and _metadata_complete(data.get("sops"))
+
+
+def _dotenv_has_sops(text: str) -> bool:
+    keys = {line.split("=", 1)[0].strip() for line in text.splitlines() if "=" in line}
+    return all(f"sops_{key}" in keys for key in _SOPS_METADATA_KEYS)
+
+
+def _ini_has_sops(text: str) -> bool:
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return False
+    return parser.has_section("sops") and all(parser.has_option("sops", key) for key in _SOPS_METADATA_KEYS)
+
+
+def is_sops_encrypted(path: str) -> bool:
+    """True when the file at ``path`` carries complete sops metadata (top-level ``sops`` key)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    lowered = path.lower()
+    if lowered.endswith(".env"):
+        return _dotenv_has_sops(text)
+    if lowered.endswith(".ini"):
+        return _ini_has_sops(text)
+    return _yaml_or_json_has_sops(text)
+
+
+def name_looks_secret(path: str, marker: str = "secret") -> bool:
+    """True when the file's base name contains ``marker`` (case-insensitive)."""
+    return marker.lower() in Path(path).name.lower()
+
+
+def _walk_files(root: Path) -> Iterator[Path]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d != ".git")
+        for name in sorted(files):
+            yield Path(directory) / name
+
+
+def iter_candidate_files(paths: Iterable[str], marker: str = "secret") -> Iterator[str]:
+    """Files under ``paths`` (files or directories, missing ones skipped) named like secrets."""
+    seen: set[Path] = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            files: Iterable[Path] = _walk_files(path)
+        elif path.is_file():
+            files = [path]
+        else:
+            continue
+        for file_path in files:
+            real = file_path.resolve()
+            if real in seen or not name_looks_secret(str(file_path), marker):
+                continue
+            seen.add(real)
+            yield str(file_path)
+
+
+def find_leaks(paths: Iterable[str], marker: str = "secret") -> tuple[list[str], list[str]]:
+    """Return (checked, leaked): every secret-named file, and those without sops metadata."""
+    checked: list[str] = []
+    leaked: list[str] = []
+    for file_path in iter_candidate_files(paths, marker):
+        checked.append(file_path)
+        if not is_sops_encrypted(file_path):
+            leaked.append(file_path)
+    return checked, leaked
+
+
+def find_sops_config(start: str) -> str | None:
+    """The ``.sops.yaml`` sops would find searching upwards from directory ``start``."""
+    directory = Path(start).absolute()
+    for candidate_dir in (directory, *directory.parents):
+        candidate = candidate_dir / SOPS_CONFIG_NAME
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def nearest_existing_dir(path: str) -> str:
+    """The directory of ``path`` or, when it does not exist yet, its closest existing ancestor."""
+    directory = Path(path).absolute().parent
+    while not directory.is_dir():
+        directory = directory.parent
+    return str(directory)

@@ -1,0 +1,96 @@
+#!/usr/bin/python
+"""Ansible module: fail when a file named like a secret values file is not sops-encrypted."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: sops_leak_guard
+short_description: Stop when a secret-named file has no sops metadata
+description:
+  - Looks at every file under O(paths) (files, or directories searched recursively; missing
+    paths are skipped) whose base name contains O(marker), case-insensitively.
+  - A YAML or JSON file counts as encrypted when it has a top-level C(sops) mapping with
+    C(mac) and C(lastmodified); C(.env) and C(.ini) files when they carry the same sops keys.
+  - Any other such file may have leaked (a plaintext secret values file in the inventory), so
+    the module fails and names the files, never their content.
+  - The check only reads files; it never changes anything.
+version_added: "0.1.0"
+author:
+  - imagebuilding-hubs contributors
+options:
+  paths:
+    description: Files or directories to check.
+    type: list
+    elements: path
+    required: true
+  marker:
+    description: Substring of a file name that makes it a secret values file.
+    type: str
+    default: secret
+  hub:
+    description: Name of the hub being checked, used in the failure message.
+    type: str
+attributes:
+  check_mode:
+    support: full
+notes:
+  - Directories named C(.git) are not searched.
+"""
+
+EXAMPLES = r"""
+- name: Check that every secret values file of the inventory is encrypted
+  sops_leak_guard:
+    paths:
+      - "{{ inventory_dir }}/secrets"
+      - "{{ inventory_dir }}/values/hub1.secret.values.yaml"
+    hub: hub1
+"""
+
+RETURN = r"""
+checked:
+  description: The secret-named files that were looked at.
+  returned: always
+  type: list
+  elements: str
+  sample: [/srv/inventory/secrets/enc-hub1.secret.values.yaml]
+leaks:
+  description: The secret-named files without sops metadata.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.sops_files import find_leaks
+
+
+def leak_message(hub: str | None, leaks: list[str]) -> str:
+    who = f"hub {hub}: " if hub else ""
+    files = ", ".join(leaks)
+    return (
+        f"{who}refusing to continue: {len(leaks)} file(s) named like secret values files have no "
+        f"sops metadata and MAY HAVE LEAKED (plaintext secrets on disk, perhaps in git): {files}. "
+        "Encrypt them with sops (scripts/hub-secrets edit <hub>) or remove them, "
+        "and rotate every secret they held if they were ever committed or shared."
+    )
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "paths": {"type": "list", "elements": "path", "required": True},
+            "marker": {"type": "str", "default": "secret"},
+            "hub": {"type": "str"},
+        },
+        supports_check_mode=True,
+    )
+    checked, leaks = find_leaks(module.params["paths"], module.params["marker"])
+    if leaks:
+        module.fail_json(msg=leak_message(module.params["hub"], leaks), checked=checked, leaks=leaks)
+    module.exit_json(changed=False, checked=checked, leaks=leaks)
+
+
+if __name__ == "__main__":
+    main()
