@@ -1,0 +1,226 @@
+#!/usr/bin/python
+"""Ansible module htpasswd_user: one bcrypt entry of an htpasswd file."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: htpasswd_user
+short_description: Manage one user's bcrypt entry in an htpasswd file
+description:
+  - Adds, updates or removes the C(user:hash) line of one user in an htpasswd file such as the
+    one an OCI distribution registry authenticates against (C(auth.htpasswd.path)).
+  - Idempotent, an existing bcrypt hash that already matches O(password) is kept as it is.
+    A hash in another format, or one that does not match, is replaced by a new bcrypt hash.
+  - Other lines keep their content and order. The file is replaced atomically (a new file
+    renamed over the old one), so its modification time changes and the distribution
+    registry re-reads it.
+  - Uses the C(bcrypt) Python package. Supports check mode and diff mode (the diff lists user
+    names, never hashes).
+version_added: "1.0.0"
+author: imagebuilding-hubs
+requirements:
+  - bcrypt
+options:
+  path:
+    description: The htpasswd file.
+    type: path
+    required: true
+  username:
+    description: User name (no C(:)).
+    type: str
+    required: true
+  password:
+    description: Password of O(username), at most 72 bytes (bcrypt's limit). Required when O(state=present).
+    type: str
+  state:
+    description: Whether the user's entry should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  create:
+    description: Create the file when it does not exist.
+    type: bool
+    default: true
+  mode:
+    description: Permissions of a newly created file.
+    type: raw
+    default: "0600"
+  cost:
+    description: bcrypt cost factor of new hashes.
+    type: int
+    default: 10
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Give the hub's build pods a registry user
+  htpasswd_user:
+    path: /srv/registry/htpasswd
+    username: research
+    password: "{{ generated_password }}"
+  no_log: true
+
+- name: Remove a hub's registry user
+  htpasswd_user:
+    path: /srv/registry/htpasswd
+    username: research
+    state: absent
+"""
+
+RETURN = r"""
+action:
+  description: What happened to the user's entry.
+  type: str
+  returned: always
+  sample: added
+  choices: [added, updated, removed, unchanged]
+users:
+  description: User names in the file afterwards, in file order.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import bcrypt
+except ImportError:  # pragma: no cover - reported by the module
+    bcrypt = None
+
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+
+
+def read_lines(path: str) -> list[str] | None:
+    """Lines of the file without line endings (None when it does not exist)."""
+    if not Path(path).exists():
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+def find_user(lines: list[str], username: str) -> int:
+    for index, line in enumerate(lines):
+        if line.split(":", 1)[0] == username and ":" in line:
+            return index
+    return -1
+
+
+def hash_matches(stored: str, password: str) -> bool:
+    if not stored.startswith(BCRYPT_PREFIXES):
+        return False
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), stored.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def make_hash(password: str, cost: int) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=cost)).decode("ascii")
+
+
+def plan_present(lines: list[str], username: str, password: str, cost: int) -> tuple[str, list[str]]:
+    index = find_user(lines, username)
+    if index < 0:
+        return "added", [*lines, f"{username}:{make_hash(password, cost)}"]
+    stored = lines[index].split(":", 1)[1].strip()
+    if hash_matches(stored, password):
+        return "unchanged", lines
+    updated = list(lines)
+    updated[index] = f"{username}:{make_hash(password, cost)}"
+    return "updated", updated
+
+
+def plan_absent(lines: list[str], username: str) -> tuple[str, list[str]]:
+    index = find_user(lines, username)
+    if index < 0:
+        return "unchanged", lines
+    return "removed", lines[:index] + lines[index + 1:]
+
+
+def users_of(lines: list[str]) -> list[str]:
+    return [line.split(":", 1)[0] for line in lines if ":" in line and not line.lstrip().startswith("#")]
+
+
+def write_atomically(module: AnsibleModule, path: str, lines: list[str], mode: object, existed: bool) -> None:
+    target = Path(path).absolute()
+    fd, name = tempfile.mkstemp(prefix=".htpasswd-", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+        if existed:
+            tmp.chmod(target.stat().st_mode & 0o7777)
+        tmp.replace(target)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    if not existed:
+        file_args = module.load_file_common_arguments({"path": path, "mode": mode})
+        module.set_fs_attributes_if_different(file_args, False)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "username": {"type": "str", "required": True},
+            "password": {"type": "str", "no_log": True},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "create": {"type": "bool", "default": True},
+            "mode": {"type": "raw", "default": "0600"},
+            "cost": {"type": "int", "default": 10},
+        },
+        required_if=[("state", "present", ["password"])],
+        supports_check_mode=True,
+    )
+    if bcrypt is None:
+        module.fail_json(msg=missing_required_lib("bcrypt"))
+    params = module.params
+    path, username = params["path"], params["username"]
+    if not username or ":" in username or "\n" in username:
+        module.fail_json(msg=f"username {username!r} is invalid: it must be non-empty and contain no ':'")
+    if params["password"] is not None and len(params["password"].encode("utf-8")) > 72:
+        module.fail_json(msg=f"the password of '{username}' is longer than 72 bytes, which bcrypt cannot hash")
+
+    lines = read_lines(path)
+    existed = lines is not None
+    if not existed:
+        if params["state"] == "absent":
+            module.exit_json(changed=False, action="unchanged", users=[])
+        if not params["create"]:
+            module.fail_json(msg=f"{path} does not exist and create=false")
+        if not Path(path).absolute().parent.is_dir():
+            module.fail_json(msg=f"the directory of {path} does not exist")
+        lines = []
+
+    if params["state"] == "present":
+        action, new_lines = plan_present(lines, username, params["password"], params["cost"])
+    else:
+        action, new_lines = plan_absent(lines, username)
+    changed = action != "unchanged"
+    result = {"changed": changed, "action": action, "users": users_of(new_lines)}
+    if module._diff:
+        result["diff"] = {
+            "before_header": path,
+            "after_header": path,
+            "before": "".join(f"{u}\n" for u in users_of(lines)) if existed else "",
+            "after": "".join(f"{u}\n" for u in users_of(new_lines))
+            + (f"# {username}: new password hash\n" if action == "updated" else ""),
+        }
+    if changed and not module.check_mode:
+        write_atomically(module, path, new_lines, params["mode"], existed)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+#!/usr/bin/python
+"""Ansible module registry_definition: validate a hub's registry settings, derive its definition."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: registry_definition
+short_description: Validate a hub's registry settings and derive its registry definition
+description:
+  - Checks the registry role's variables of one hub across fields (what each registry type
+    needs, host and url agreement, the image prefix rules of the type, files that must exist)
+    and fails with the hub and the variables named before anything is changed.
+  - Returns the public part of the C(registry_definition) fact (everything except the
+    password) and where the password comes from.
+  - Secrets are not passed in; only whether they are given (O(password_given),
+    O(quay_robot_token_given), O(quay_api_token_given)), so the task needs no C(no_log) and its
+    errors stay readable.
+  - Changes nothing; runs in check mode too.
+version_added: "1.0.0"
+author: imagebuilding-hubs
+options:
+  type:
+    description: Registry type.
+    type: str
+    required: true
+    choices: [gcp, quay, generic]
+  hub:
+    description: Hub name, used in default names.
+    type: str
+    required: true
+  label:
+    description: How messages name the hub (the inventory hostname); default O(hub).
+    type: str
+    default: ""
+  cluster:
+    description: Cluster name (quay image prefix, default robot and namespace).
+    type: str
+    default: ""
+  name:
+    description: Repository name for gcp (the C(container_repos) entry).
+    type: str
+    default: ""
+  image_prefix:
+    description: Image prefix; empty for the type's default.
+    type: str
+    default: ""
+  host:
+    description: Registry host[:port] (generic).
+    type: str
+    default: ""
+  url:
+    description: Registry API URL (generic); empty for C(https://<host>).
+    type: str
+    default: ""
+  namespace:
+    description: Namespace of the default generic image prefix C(<host>/<namespace>/).
+    type: str
+    default: ""
+  username:
+    description: Registry user (generic).
+    type: str
+    default: ""
+  password_given:
+    description: Whether a registry password is given in inventory (C(registry_password)).
+    type: bool
+    default: false
+  gcp_project:
+    description: GCP project of the Artifact Registry.
+    type: str
+    default: ""
+  gcp_region:
+    description: GCP region of the Artifact Registry.
+    type: str
+    default: ""
+  quay_org:
+    description: Quay organization.
+    type: str
+    default: ""
+  quay_robot:
+    description: Quay robot short name.
+    type: str
+    default: ""
+  quay_host:
+    description: Quay registry host.
+    type: str
+    default: quay.io
+  quay_api_url:
+    description: Quay API base URL.
+    type: str
+    default: ""
+  quay_robot_token_given:
+    description: Whether a robot token is given in inventory (C(registry_quay_robot_token)).
+    type: bool
+    default: false
+  quay_api_token_given:
+    description: Whether a Quay OAuth API token is given (C(registry_quay_api_token)).
+    type: bool
+    default: false
+  ca_file:
+    description: CA file of the registry's TLS certificate; must exist.
+    type: str
+    default: ""
+  pull_secret_required:
+    description: Override whether pulls need an image pull secret (default by type).
+    type: bool
+  htpasswd_file:
+    description: htpasswd file of a self-hosted registry whose users the role manages (generic only).
+    type: str
+    default: ""
+  secrets_file:
+    description: The hub's sops-encrypted secret values file, where a current password may be.
+    type: str
+    default: ""
+  terraform_vars_file:
+    description: Terraform variables file with C(container_repos) (gcp).
+    type: str
+    default: ""
+  terraform_dir:
+    description: Terraform working directory of the cluster (gcp).
+    type: str
+    default: ""
+  terraform_state_file:
+    description: Local terraform state file to read keys from (gcp).
+    type: str
+    default: ""
+  terraform_apply:
+    description: Whether terraform plan/apply is requested.
+    type: bool
+    default: false
+  rotate:
+    description: Whether new credentials are requested.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Check the registry settings of the hub
+  registry_definition:
+    type: generic
+    hub: research
+    cluster: local
+    host: 127.0.0.1:5443
+    namespace: local-research
+    htpasswd_file: /srv/registry/htpasswd
+  register: checked
+"""
+
+RETURN = r"""
+definition:
+  description: The registry definition without the password.
+  type: dict
+  returned: success
+  sample:
+    type: generic
+    host: 127.0.0.1:5443
+    url: https://127.0.0.1:5443
+    image_prefix: 127.0.0.1:5443/local-research/
+    username: research
+    pull_secret_required: false
+password_source:
+  description: Where the role takes the password from.
+  type: str
+  returned: success
+  choices: [given, terraform, quay_api, htpasswd, secrets_file]
+htpasswd_managed:
+  description: Whether the role manages the user in an htpasswd file.
+  type: bool
+  returned: success
+secrets_file_exists:
+  description: Whether the hub's secret values file exists.
+  type: bool
+  returned: success
+name:
+  description: Repository name (the C(container_repos) entry for gcp).
+  type: str
+  returned: success
+quay_robot:
+  description: Robot short name (derived C(<cluster>_<hub>) unless given).
+  type: str
+  returned: success
+"""
+
+from pathlib import Path
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.registry_rules import RegistrySettings, build_definition, check_settings, default_quay_robot
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "type": {"type": "str", "required": True, "choices": ["gcp", "quay", "generic"]},
+    "hub": {"type": "str", "required": True},
+    "label": {"type": "str", "default": ""},
+    "cluster": {"type": "str", "default": ""},
+    "name": {"type": "str", "default": ""},
+    "image_prefix": {"type": "str", "default": ""},
+    "host": {"type": "str", "default": ""},
+    "url": {"type": "str", "default": ""},
+    "namespace": {"type": "str", "default": ""},
+    "username": {"type": "str", "default": ""},
+    "password_given": {"type": "bool", "default": False},
+    "gcp_project": {"type": "str", "default": ""},
+    "gcp_region": {"type": "str", "default": ""},
+    "quay_org": {"type": "str", "default": ""},
+    "quay_robot": {"type": "str", "default": ""},
+    "quay_host": {"type": "str", "default": "quay.io"},
+    "quay_api_url": {"type": "str", "default": ""},
+    "quay_robot_token_given": {"type": "bool", "default": False},
+    "quay_api_token_given": {"type": "bool", "default": False},
+    "ca_file": {"type": "str", "default": ""},
+    "pull_secret_required": {"type": "bool"},
+    "htpasswd_file": {"type": "str", "default": ""},
+    "secrets_file": {"type": "str", "default": ""},
+    "terraform_vars_file": {"type": "str", "default": ""},
+    "terraform_dir": {"type": "str", "default": ""},
+    "terraform_state_file": {"type": "str", "default": ""},
+    "terraform_apply": {"type": "bool", "default": False},
+    "rotate": {"type": "bool", "default": False},
+}
+
+
+def settings_from(params: dict[str, Any]) -> RegistrySettings:
+    robot = params["quay_robot"] or (default_quay_robot(params["cluster"], params["hub"]) if params["cluster"] else "")
+    return RegistrySettings(
+        type=params["type"],
+        hub=params["hub"],
+        cluster=params["cluster"],
+        name=params["name"] or params["hub"],
+        image_prefix=params["image_prefix"],
+        host=params["host"].strip(),
+        url=params["url"].rstrip("/"),
+        namespace=params["namespace"] or (f"{params['cluster']}-{params['hub']}" if params["cluster"] else ""),
+        username=params["username"] or (params["hub"] if params["htpasswd_file"] else ""),
+        gcp_project=params["gcp_project"],
+        gcp_region=params["gcp_region"],
+        quay_org=params["quay_org"],
+        quay_robot=robot,
+        quay_host=params["quay_host"],
+        quay_api_url=params["quay_api_url"],
+        ca_file=params["ca_file"],
+        pull_secret_required=params["pull_secret_required"],
+    )
+
+
+def check_files(params: dict[str, Any]) -> list[str]:
+    errors = []
+    if params["ca_file"] and not Path(params["ca_file"]).is_file():
+        errors.append(f"registry_ca_file '{params['ca_file']}' does not exist")
+    if params["htpasswd_file"]:
+        if params["type"] != "generic":
+            errors.append(
+                "registry_htpasswd_file is only for generic registries "
+                "(a self-hosted registry whose htpasswd file the role manages)"
+            )
+        elif not Path(params["htpasswd_file"]).absolute().parent.is_dir():
+            errors.append(f"the directory of registry_htpasswd_file '{params['htpasswd_file']}' does not exist")
+    return errors
+
+
+def gcp_source(params: dict[str, Any], secrets_exist: bool) -> tuple[str, list[str]]:
+    errors = []
+    if not params["password_given"]:
+        if not params["terraform_vars_file"]:
+            errors.append("registry_terraform_vars_file is required for gcp: the cluster's .tfvars file with container_repos")
+        elif not Path(params["terraform_vars_file"]).is_file():
+            errors.append(f"registry_terraform_vars_file '{params['terraform_vars_file']}' does not exist")
+    if params["terraform_apply"] and not params["terraform_dir"]:
+        errors.append("registry_terraform_apply needs registry_terraform_dir, the cluster's terraform directory")
+    if params["terraform_dir"] and not Path(params["terraform_dir"]).is_dir():
+        errors.append(f"registry_terraform_dir '{params['terraform_dir']}' does not exist")
+    if params["password_given"]:
+        return "given", errors
+    if params["terraform_state_file"] or params["terraform_dir"]:
+        return "terraform", errors
+    if secrets_exist:
+        return "secrets_file", errors
+    errors.append(
+        "registry_terraform_state_file or registry_terraform_dir is required for gcp to read the "
+        f"registry_sa_keys output (or registry_password; no current password in '{params['secrets_file']}')"
+    )
+    return "", errors
+
+
+def quay_source(params: dict[str, Any], secrets_exist: bool) -> tuple[str, list[str]]:
+    if params["quay_robot_token_given"]:
+        return "given", []
+    if params["quay_api_token_given"]:
+        return "quay_api", []
+    if secrets_exist:
+        return "secrets_file", []
+    return "", [
+        "registry_quay_robot_token or registry_quay_api_token is required for quay "
+        f"(no current robot token in '{params['secrets_file']}')"
+    ]
+
+
+def generic_source(params: dict[str, Any], secrets_exist: bool) -> tuple[str, list[str]]:
+    if params["password_given"]:
+        return "given", []
+    if params["htpasswd_file"]:
+        return "htpasswd", []
+    if secrets_exist:
+        return "secrets_file", []
+    return "", [
+        "registry_password is required for a generic registry (or registry_htpasswd_file for a self-hosted registry "
+        f"whose users the role manages); there is no current password in '{params['secrets_file']}'"
+    ]
+
+
+def rotation_warnings(params: dict[str, Any], source: str) -> list[str]:
+    if not params["rotate"]:
+        return []
+    if params["type"] == "gcp":
+        return [
+            "registry_rotate: Artifact Registry keys are terraform resources; "
+            "replace the key with terraform (terraform apply -replace=...)"
+        ]
+    if source == "given" and not params["htpasswd_file"]:
+        return ["registry_rotate: the credentials are given in inventory; rotate them at the registry and update the inventory"]
+    if source == "secrets_file":
+        return ["registry_rotate: no way to make new credentials (no API token or htpasswd file); the current ones stay"]
+    return []
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    hub = params["label"] or params["hub"]
+    settings = settings_from(params)
+    secrets_exist = bool(params["secrets_file"]) and Path(params["secrets_file"]).is_file()
+    errors = check_settings(settings) + check_files(params)
+    if settings.type == "generic" and not settings.username:
+        errors.append(
+            "registry_username is required for a generic registry (it defaults to the hub name only with registry_htpasswd_file)"
+        )
+    source_of = {"gcp": gcp_source, "quay": quay_source, "generic": generic_source}[settings.type]
+    source, source_errors = source_of(params, secrets_exist)
+    errors += source_errors
+    if errors:
+        module.fail_json(
+            msg=f"hub '{hub}': invalid registry settings ({settings.type}): " + "; ".join(errors),
+            errors=errors,
+        )
+    for warning in rotation_warnings(params, source):
+        module.warn(f"hub '{hub}': {warning}")
+    module.exit_json(
+        changed=False,
+        definition=build_definition(settings),
+        password_source=source,
+        htpasswd_managed=bool(params["htpasswd_file"]),
+        secrets_file_exists=secrets_exist,
+        quay_robot=settings.quay_robot,
+        name=settings.name,
+    )
+
+
+if __name__ == "__main__":
+    main()

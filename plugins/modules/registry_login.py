@@ -1,0 +1,152 @@
+#!/usr/bin/python
+"""Ansible module registry_login: log in to an OCI registry as the build pods would."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: registry_login
+short_description: Log in to an OCI distribution registry with push credentials, as build pods would
+description:
+  - Calls C(GET /v2/) of the registry. A registry that answers 401 with a C(Basic) challenge is
+    asked again with basic credentials; one that answers with a C(Bearer realm=...,service=...)
+    challenge gets a token request with the basic credentials and a
+    C(repository:<name>:pull,push) scope for a repository under O(image_prefix), then
+    C(GET /v2/) again with the token.
+  - Fails with the hub and the registry named and says whether the credentials were wrong, the
+    host unknown or unreachable, or TLS failed (untrusted certificate, plain HTTP on a TLS url).
+  - The password is never logged nor returned.
+  - Changes nothing; runs in check mode too.
+version_added: "1.0.0"
+author: imagebuilding-hubs
+options:
+  url:
+    description: Registry API base URL, C(https://host[:port]) (no path).
+    type: str
+    required: true
+  username:
+    description: User that build pods push as.
+    type: str
+    required: true
+  password:
+    description: Password or token of O(username).
+    type: str
+    required: true
+  image_prefix:
+    description:
+      - BinderHub's image prefix. The token scope and the push check use the repository
+        C(<prefix path>registry-check) under it.
+    type: str
+    required: true
+  ca_file:
+    description: CA bundle that signs the registry's TLS certificate; the system CAs when omitted.
+    type: path
+  validate_certs:
+    description: Verify TLS certificates. Only for debugging.
+    type: bool
+    default: true
+  check_push:
+    description:
+      - Also start a blob upload under the prefix (the first step of a push) and cancel it,
+        proving the user may push there.
+    type: bool
+    default: false
+  hub:
+    description: Hub name used in messages.
+    type: str
+    default: ""
+  timeout:
+    description: Timeout of each HTTP request in seconds.
+    type: float
+    default: 20
+attributes:
+  check_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Log in to the hub's registry as the build pods would
+  registry_login:
+    url: "{{ registry_definition.url }}"
+    username: "{{ registry_definition.username }}"
+    password: "{{ registry_definition.password }}"
+    image_prefix: "{{ registry_definition.image_prefix }}"
+    ca_file: "{{ registry_definition.ca_file | default(omit) }}"
+    hub: "{{ inventory_hostname }}"
+  no_log: true
+"""
+
+RETURN = r"""
+scheme:
+  description: How the registry authenticated the user.
+  type: str
+  returned: success
+  sample: bearer
+repository:
+  description: Repository used for the token scope and the push check.
+  type: str
+  returned: success
+  sample: local-research/registry-check
+push_checked:
+  description: Whether a blob upload was started and cancelled successfully.
+  type: bool
+  returned: success
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.registry_client import RegistryLoginError, login
+from ansible.module_utils.registry_rules import repository_for_check
+
+KIND_TITLES = {
+    "credentials": "wrong credentials",
+    "forbidden": "not allowed",
+    "unknown_host": "unknown host",
+    "unreachable": "registry unreachable",
+    "tls": "TLS error",
+    "protocol": "unexpected registry answer",
+}
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "url": {"type": "str", "required": True},
+            "username": {"type": "str", "required": True},
+            "password": {"type": "str", "required": True, "no_log": True},
+            "image_prefix": {"type": "str", "required": True},
+            "ca_file": {"type": "path"},
+            "validate_certs": {"type": "bool", "default": True},
+            "check_push": {"type": "bool", "default": False},
+            "hub": {"type": "str", "default": ""},
+            "timeout": {"type": "float", "default": 20.0},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    repository = repository_for_check(params["image_prefix"])
+    who = f"hub '{params['hub']}': " if params["hub"] else ""
+    try:
+        result = login(
+            params["url"],
+            params["username"],
+            params["password"],
+            repository,
+            ca_file=params["ca_file"],
+            validate_certs=params["validate_certs"],
+            timeout=params["timeout"],
+            push=params["check_push"],
+        )
+    except RegistryLoginError as exc:
+        module.fail_json(
+            msg=f"{who}login to registry {params['url']} as '{params['username']}' failed, "
+            f"{KIND_TITLES.get(exc.kind, exc.kind)}: {exc.message}",
+            kind=exc.kind,
+            repository=repository,
+        )
+    for warning in result.warnings:
+        module.warn(f"{who}{warning}")
+    module.exit_json(changed=False, scheme=result.scheme, repository=repository, push_checked=result.push_checked)
+
+
+if __name__ == "__main__":
+    main()
