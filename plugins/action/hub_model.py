@@ -1,0 +1,43 @@
+"""Action plugin ``hub_model``: validate one hub's inventory variables on the controller.
+
+Collects the hub's ``hub_*``, ``cluster_*``, ``jupyterhub_*`` and ``binderhub_service_*``
+variables, builds the validated model (``module_utils/hub_model.py``) and returns it, or
+fails the task with every error, each naming the hub and the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+from ansible.plugins.action import ActionBase
+
+_PLUGINS = Path(__file__).resolve().parent.parent
+if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
+    # The project's module_utils, importable as they are for modules.
+    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
+
+from ansible.module_utils.hub_model import HubModelError, build_model, collect_variables
+
+CHARTS_DIR = str(_PLUGINS.parent / "charts")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _VALID_ARGS = frozenset()
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        variables = collect_variables(task_vars, self._templar.template)
+        base_dir = str(task_vars.get("inventory_dir") or Path.cwd())
+        try:
+            model = build_model(variables, base_dir=base_dir, charts_dir=CHARTS_DIR)
+        except HubModelError as error:
+            result.update(failed=True, msg=str(error), errors=error.errors, hub=error.hub)
+            return result
+        result.update(changed=False, model=model.to_dict())
+        return result
