@@ -20,7 +20,7 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_model import HubModelError, build_model, collect_variables
-from ansible.module_utils.hub_values import SECRET_KEYS, nfs_objects, registry_view, render_values
+from ansible.module_utils.hub_values import nfs_objects, registry_view, render_values, required_secret_keys
 
 CHARTS_DIR = str(_PLUGINS.parent / "charts")
 
@@ -59,6 +59,6 @@ class ActionModule(ActionBase):
             releases={key: dict(release.__dict__) for key, release in model.releases.items()},
             objects=nfs_objects(model),
             namespace=model.hub.namespace,
-            secret_keys=list(SECRET_KEYS),
+            required_secret_keys=required_secret_keys(model, registry),
         )
         return result

@@ -38,6 +38,12 @@ PROVIDERS = ("local", "gcp", "aws", "azure", "kubeconfig")
 STAGES = ("staging", "production")
 CHART_SOURCES = ("upstream", "local")
 AUTH_TYPES = ("github", "generic", "cilogon", "dummy")
+AUTHENTICATOR_CLASS_NAMES = {
+    "github": "GitHubOAuthenticator",
+    "generic": "GenericOAuthenticator",
+    "cilogon": "CILogonOAuthenticator",
+    "dummy": "DummyAuthenticator",
+}
 STORAGE_TYPES = ("dynamic", "nfs", "none")
 # Top-level keys of an extra values file: one per chart (release) the toolkit deploys.
 VALUES_FILE_KEYS = ("jupyterhub", "binderhub-service", "dask-gateway")
@@ -105,12 +111,7 @@ DEFAULTS: dict[str, Any] = {
     "binderhub_service_docker_cache_size": "15Gi",
 }
 # Variables the roles use that the model does not read (deploy mechanics, not hub data).
-ROLE_ONLY_VARIABLES = (
-    "jupyterhub_helm_timeout",
-    "jupyterhub_secrets_file",
-    "binderhub_service_helm_timeout",
-    "binderhub_service_secrets_file",
-)
+ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeout")
 # Variables with these prefixes belong to this model: an unknown one is a typo.
 CHECKED_PREFIXES = ("hub_", "jupyterhub_", "binderhub_service_")
 

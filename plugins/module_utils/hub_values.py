@@ -2,7 +2,7 @@
 
 Only non-secret values are rendered here. The roles merge the hub's decrypted secret
 values file (``enc-<hub>.secret.values.yaml``) on top, in memory, with ``no_log``; the
-keys it must hold are listed in ``SECRET_KEYS``.
+keys it must hold are given by ``required_secret_keys``.
 
 Order of layers for each release (later wins; dicts merge by key, lists and scalars are
 replaced, as helm does): chart defaults < toolkit values (this module) < the hub's extra
@@ -24,6 +24,7 @@ from ansible.module_utils.chart_names import (
     image_pull_secret_name,
 )
 from ansible.module_utils.hub_model import (
+    AUTHENTICATOR_CLASS_NAMES,
     IMAGE_OPTION_KEY,
     Auth,
     Choice,
@@ -49,23 +50,13 @@ HUB_ACCESS_LABEL = "hub.jupyter.org/network-access-hub"
 FANCY_PROFILES_CONFIG_KEY = "ibh-01-fancy-profiles"
 BINDER_TOKEN_CONFIG_KEY = "ibh-01-hub-oauth-token"  # noqa: S105 - a config key, not a secret
 
-AUTHENTICATOR_CLASSES = {
-    # z2jh accepts the authenticators' entry-point names in JupyterHub.authenticator_class.
-    "github": ("github", "GitHubOAuthenticator"),
-    "generic": ("generic-oauth", "GenericOAuthenticator"),
-    "cilogon": ("cilogon", "CILogonOAuthenticator"),
-    "dummy": ("dummy", "DummyAuthenticator"),
-}
+# z2jh accepts the authenticators' entry-point names in JupyterHub.authenticator_class.
+AUTHENTICATOR_ENTRY_POINTS = {"github": "github", "generic": "generic-oauth", "cilogon": "cilogon", "dummy": "dummy"}
 
-# Keys of the secret values file the hub roles read (and the secrets role writes).
-SECRET_KEYS = (
-    "jupyterhub.hub.services.binder.apiToken",
-    "jupyterhub.hub.config.<Authenticator class>.client_secret (github, generic, cilogon)",
-    "jupyterhub.imagePullSecret.password (when the registry needs a pull secret)",
-    "binderhub-service.config.BinderHub.hub_api_token (the same token as jupyterhub.hub.services.binder.apiToken)",
-    "binderhub-service.config.DockerRegistry.password",
-    "binderhub-service.buildPodsRegistryCredentials.password",
-)
+# The secret values file: the binder service's token (shared by the hub and BinderHub).
+BINDER_TOKEN_KEY = "jupyterhub.hub.services.binder.apiToken"  # noqa: S105 - a key path, not a secret
+# BinderHub reads the same token from here; the roles copy it in memory (see release_values).
+BINDERHUB_TOKEN_KEY = "binderhub-service.config.BinderHub.hub_api_token"  # noqa: S105 - a key path
 
 FANCY_PROFILES_SNIPPET = """\
 # Rendered by imagebuilding-hubs: the jupyterhub-fancy-profiles spawn form, which
@@ -210,7 +201,7 @@ def dask_gateway_traefik_service(model: HubModel) -> str:
 def authenticator_config(model: HubModel) -> dict[str, Any]:
     """``hub.config`` for the hub's authenticator, admin users and allow lists (no secrets)."""
     auth: Auth = model.jupyterhub.auth
-    entry_point, class_name = AUTHENTICATOR_CLASSES[auth.type]
+    entry_point, class_name = AUTHENTICATOR_ENTRY_POINTS[auth.type], AUTHENTICATOR_CLASS_NAMES[auth.type]
     common: dict[str, Any] = {"admin_users": list(model.jupyterhub.admin_users)}
     if auth.allowed_users:
         common["allowed_users"] = list(auth.allowed_users)
@@ -544,3 +535,48 @@ def render_values(model: HubModel, registry: RegistryView) -> dict[str, dict[str
     """
     layered = layer_values(toolkit_values(model, registry), [f.content for f in model.values_files])
     return {key: layered.get(key, {}) for key in model.releases}
+
+
+# ---------------------------------------------------------------------------------------
+# Secret values (merged by the roles, in memory)
+# ---------------------------------------------------------------------------------------
+
+
+def required_secret_keys(model: HubModel, registry: RegistryView) -> list[str]:
+    """Dotted keys the hub's secret values file must hold for its releases to work."""
+    keys = [BINDER_TOKEN_KEY]
+    if model.jupyterhub.auth.type != "dummy":
+        keys.append(f"jupyterhub.hub.config.{AUTHENTICATOR_CLASS_NAMES[model.jupyterhub.auth.type]}.client_secret")
+    if registry.pull_secret_required:
+        keys.append("jupyterhub.imagePullSecret.password")
+    keys += ["binderhub-service.config.DockerRegistry.password", "binderhub-service.buildPodsRegistryCredentials.password"]
+    return keys
+
+
+def dig(values: Mapping[str, Any], dotted: str) -> object:
+    """``values`` at a dotted key path (path parts contain no dots), or None."""
+    node: object = values
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def missing_secret_keys(secret_values: Mapping[str, Any], keys: list[str]) -> list[str]:
+    """The keys that are absent or empty (names only: never the values)."""
+    return [key for key in keys if dig(secret_values or {}, key) in (None, "")]
+
+
+def release_values(rendered: Mapping[str, Any], secret_values: Mapping[str, Any], release_key: str) -> dict[str, Any]:
+    """A release's final values: the rendered ones, then the secret file's section on top.
+
+    BinderHub gets the binder service's token from ``jupyterhub.hub.services.binder.apiToken``
+    (one token, one place in the file) as ``config.BinderHub.hub_api_token``.
+    """
+    secret_section = (secret_values or {}).get(release_key) or {}
+    merged = deep_merge(rendered, secret_section)
+    token = dig(secret_values or {}, BINDER_TOKEN_KEY)
+    if release_key == "binderhub-service" and token:
+        merged = deep_merge(merged, {"config": {"BinderHub": {"hub_api_token": token}}})
+    return merged

@@ -27,7 +27,7 @@ description:
     build pool, the docker cache size limit."
   - Reads only C(type), C(host), C(url), C(image_prefix), C(username) and
     C(pull_secret_required) of the registry definition; the password never enters the
-    result. Secret values (see RV(secret_keys)) come from the hub's sops-encrypted secret
+    result. Secret values (see RV(required_secret_keys)) come from the hub's sops-encrypted secret
     values file, which the roles merge on top with C(no_log).
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
@@ -82,8 +82,10 @@ namespace:
   description: The hub's namespace.
   returned: success
   type: str
-secret_keys:
-  description: The keys of the secret values file the hub roles read.
+required_secret_keys:
+  description:
+    - Dotted keys the hub's secret values file must hold (the binder token, the OAuth client
+      secret, the registry password in each place, the pull secret's password when needed).
   returned: success
   type: list
   elements: str
