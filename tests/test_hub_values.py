@@ -185,7 +185,8 @@ def test_research_values_file_is_layered() -> None:
 def test_nfs_storage_renders_static_pvc_and_objects() -> None:
     hub = inventory_hub("research")
     model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
-    storage = render_values(model, registry_view(local_registry_definition(hub), "research"))["jupyterhub"]["singleuser"]["storage"]
+    values = render_values(model, registry_view(local_registry_definition(hub), "research"))
+    storage = values["jupyterhub"]["singleuser"]["storage"]
     assert storage["type"] == "static"
     assert storage["static"] == {"pvcName": "home-nfs", "subPath": "{username}"}
     assert storage["extraVolumeMounts"][0]["name"] == "home"
