@@ -73,7 +73,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
+entry:
   description: What happened to the user's entry.
   type: str
   returned: always
@@ -196,7 +196,7 @@ def main() -> None:
     existed = lines is not None
     if not existed:
         if params["state"] == "absent":
-            module.exit_json(changed=False, action="unchanged", users=[])
+            module.exit_json(changed=False, entry="unchanged", users=[])
         if not params["create"]:
             module.fail_json(msg=f"{path} does not exist and create=false")
         if not Path(path).absolute().parent.is_dir():
@@ -208,7 +208,7 @@ def main() -> None:
     else:
         action, new_lines = plan_absent(lines, username)
     changed = action != "unchanged"
-    result = {"changed": changed, "action": action, "users": users_of(new_lines)}
+    result = {"changed": changed, "entry": action, "users": users_of(new_lines)}
     if module._diff:
         result["diff"] = {
             "before_header": path,

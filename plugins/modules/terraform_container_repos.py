@@ -62,8 +62,8 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-action:
-  description: What happened.
+edit:
+  description: What happened to the file.
   type: str
   returned: success
   choices: [unchanged, appended, created]
@@ -154,7 +154,7 @@ def main() -> None:
         repos = verify(before, after, variable, name) if action != "unchanged" else parse(before, "the file").get(variable, [])
     except HclEditError as exc:
         module.fail_json(msg=f"cannot add '{name}' to {variable} in {path}: {exc}")
-    result: dict[str, Any] = {"changed": action != "unchanged", "action": action, "repos": repos}
+    result: dict[str, Any] = {"changed": action != "unchanged", "edit": action, "repos": repos}
     if module._diff and result["changed"]:
         result["diff"] = {"before_header": path, "after_header": path, "before": before, "after": after}
     if result["changed"] and not module.check_mode:
