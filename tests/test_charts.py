@@ -261,7 +261,8 @@ def test_docker_api_runs_on_build_nodes_with_a_bounded_cache(binderhub: dict) ->
 
 
 def test_docker_api_cache_defaults_to_a_host_directory(helm: Helm, charts: Path) -> None:
-    values = deep_merge(BINDERHUB_VALUES, {"dockerApi": {"storage": {}}})
+    values = copy.deepcopy(BINDERHUB_VALUES)
+    del values["dockerApi"]["storage"]
     spec = helm.render(charts / "binderhub-service", values)[("DaemonSet", "docker-api")]["spec"]["template"]["spec"]
     assert volume(spec, "data")["hostPath"]["path"] == f"/var/lib/{NAMESPACE}-release/docker-api"
 
@@ -474,7 +475,8 @@ def test_dask_gateway_names_follow_the_release(helm: Helm, charts: Path) -> None
     [
         ("jupyterhub", {"hubb": {"nodeSelector": CORE}}, "hubb"),
         ("jupyterhub", {"hub": {"nodeSelectors": CORE}}, "nodeSelectors"),
-        ("jupyterhub", {"imagePullSecret": {"create": "yes"}}, "create"),
+        ("jupyterhub", {"singleuser": {"storage": {"capacity": 10}}}, "capacity"),
+        ("jupyterhub", {"hub": {"db": {"type": "sqlite"}}}, "type"),
         ("jupyterhub", {"imagePullSecret": {"registry": None}}, "registry"),
         ("binderhub-service", {"dockerAPI": {"nodeSelector": USER}}, "dockerAPI"),
         ("binderhub-service", {"service": {"port": "eighty"}}, "port"),
@@ -482,13 +484,16 @@ def test_dask_gateway_names_follow_the_release(helm: Helm, charts: Path) -> None
     ],
 )
 def test_helm_rejects_values_the_real_schema_rejects(
-    helm: Helm, charts: Path, charts_copy: Path, chart: str, values: dict, message: str
+    helm: Helm, charts: Path, charts_copy: Path, shared_schemas: Path, chart: str, values: dict, message: str
 ) -> None:
     base = JUPYTERHUB_VALUES if chart == "jupyterhub" else BINDERHUB_VALUES
     bad = deep_merge(base, values)
     stderr = helm.rejects(charts / chart, bad)
     assert "schema" in stderr
     assert message in stderr
+    assert schema_errors(
+        load_yaml(shared_schemas / f"{chart}.values.schema.yaml"), deep_merge(load_yaml(charts / chart / "values.yaml"), bad)
+    )
     # Without the placed schema the stand-in renders the same values: the schema is what rejects them.
     assert helm.run(charts_copy / chart, bad, "release").returncode == 0
 
@@ -520,3 +525,26 @@ def test_partial_objects_are_accepted_as_by_the_real_chart(repo_root: Path, shar
         if ours_ok != upstream_ok:
             differences.append(f"{'.'.join(path)}: ours {'accepts' if ours_ok else 'rejects'}, upstream does not")
     assert differences == []
+
+
+@pytest.mark.parametrize(
+    ("chart", "values"),
+    [
+        ("jupyterhub", {"imagePullSecret": {"create": "yes"}}),  # the real schema types `create` only inside if/then
+        ("jupyterhub", {"imagePullSecret": {"create": True, "registry": None}}),
+        ("jupyterhub", {"scheduling": {"userScheduler": {"enabled": False}}}),
+        ("jupyterhub", {"hub": {"db": {"pvc": {"storageClassName": "standard"}}}}),
+        ("binderhub-service", {"dockerApi": {"storage": {"emptyDir": {"sizeLimit": "15Gi"}}}}),
+        ("binderhub-service", {"serviceAccount": {"name": 5}}),
+        ("binderhub-service", {"extraConfig": {"00-a": ["not", "a", "string"]}}),
+    ],
+)
+def test_helm_and_jsonschema_agree(helm: Helm, charts: Path, shared_schemas: Path, chart: str, values: dict) -> None:
+    """Helm's verdict on values is the real schema's verdict on the stand-in's defaults merged with them."""
+    base = JUPYTERHUB_VALUES if chart == "jupyterhub" else BINDERHUB_VALUES
+    candidate = deep_merge(base, values)
+    expected_ok = not schema_errors(
+        load_yaml(shared_schemas / f"{chart}.values.schema.yaml"),
+        deep_merge(load_yaml(charts / chart / "values.yaml"), candidate),
+    )
+    assert (helm.run(charts / chart, candidate, "release").returncode == 0) == expected_ok
