@@ -17,6 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_INVENTORY = ROOT / "inventories" / "local"
+EXAMPLE_INVENTORY = ROOT / "inventories" / "example"
 CHARTS_DIR = ROOT / "charts"
 
 # Placeholder secret values for schema checks (the real ones come from sops files).
@@ -54,6 +55,7 @@ class InventoryHub:
     variables: dict[str, Any]  # the model's variables, templated
     inventory_dir: str
     registry_pull_secret_required: bool
+    registry: dict[str, Any]  # the hub's registry_* variables, templated
 
 
 def inventory_hub(host: str, inventory: Path = LOCAL_INVENTORY) -> InventoryHub:
@@ -65,8 +67,9 @@ def inventory_hub(host: str, inventory: Path = LOCAL_INVENTORY) -> InventoryHub:
     host_vars = variable_manager.get_vars(host=manager.get_host(host), include_hostvars=False)
     templar = Templar(loader=loader, variables=host_vars)
     variables = _plain(collect_variables(host_vars, templar.template))
-    pull_secret = bool(templar.template(host_vars.get("registry_pull_secret_required", False)))
-    return InventoryHub(host, variables, str(host_vars["inventory_dir"]), pull_secret)
+    registry = _plain({k: templar.template(v) for k, v in host_vars.items() if k.startswith("registry_")})
+    pull_secret = bool(registry.get("registry_pull_secret_required", registry.get("registry_type") == "quay"))
+    return InventoryHub(host, variables, str(host_vars["inventory_dir"]), pull_secret, registry)
 
 
 def _plain(value: object) -> Any:  # noqa: ANN401 - whatever the inventory holds
@@ -85,9 +88,19 @@ def _plain(value: object) -> Any:  # noqa: ANN401 - whatever the inventory holds
 
 
 def local_registry_definition(hub_vars: InventoryHub) -> dict[str, Any]:
-    """What the registry role derives for a demo hub (generic registry on 127.0.0.1:5443)."""
-    variables = hub_vars.variables
+    """What the registry role derives for a hub (the demo hubs' generic registry on 127.0.0.1:5443)."""
+    variables, registry = hub_vars.variables, hub_vars.registry
     hub = variables["hub_name"]
+    if registry.get("registry_type") == "gcp":
+        host = f"{registry['registry_gcp_region']}-docker.pkg.dev"
+        return {"type": "gcp", "host": host, "url": f"https://{host}", "username": "_json_key",
+                "image_prefix": f"{host}/{registry['registry_gcp_project']}/{registry['registry_name']}-registry/",
+                "password": PLACEHOLDER_PASSWORD, "pull_secret_required": False}
+    if registry.get("registry_type") == "quay":
+        org = registry["registry_quay_org"]
+        return {"type": "quay", "host": "quay.io", "url": "https://quay.io", "username": f"{org}+robot",
+                "image_prefix": f"quay.io/{org}/{variables['cluster_name']}-{hub}-",
+                "password": PLACEHOLDER_PASSWORD, "pull_secret_required": True}
     return {
         "type": "generic",
         "host": "127.0.0.1:5443",

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from ansible.module_utils.hub_model import DEFAULTS, HubModelError, build_model, slugify
-from hub_support import CHARTS_DIR, inventory_hosts, inventory_hub
+from hub_support import CHARTS_DIR, EXAMPLE_INVENTORY, inventory_hosts, inventory_hub
 from support import project_env, run_playbook
 
 HUB = "research"
@@ -378,6 +378,15 @@ def test_demo_inventory_hubs_are_valid(host: str) -> None:
     image_options = [o for p in model.jupyterhub.profiles for o in p.options if o.key == "image"]
     assert image_options and all(o.unlisted_choice and o.unlisted_choice.enabled for o in image_options)
     assert any(o.dynamic_image_building for o in image_options)
+
+
+@pytest.mark.parametrize("host", inventory_hosts(EXAMPLE_INVENTORY))
+def test_example_inventory_hubs_are_valid(host: str) -> None:
+    hub = inventory_hub(host, EXAMPLE_INVENTORY)
+    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    assert model.cluster.local is False and model.jupyterhub.auth.type != "dummy"
+    assert model.hub.namespace == model.hub.name != host  # host names are fleet-unique, hub names per cluster
+    assert model.releases["jupyterhub"].chart_repo_url == "https://hub.jupyter.org/helm-chart/"
 
 
 # --- the action plugins, as Ansible runs them -------------------------------------------

@@ -25,6 +25,8 @@ from ansible.module_utils.hub_values import (
 )
 from hub_support import (
     CHARTS_DIR,
+    EXAMPLE_INVENTORY,
+    LOCAL_INVENTORY,
     PLACEHOLDER_PASSWORD,
     PLACEHOLDER_TOKEN,
     InventoryHub,
@@ -37,13 +39,25 @@ from hub_support import (
 )
 
 DEMO_HUBS = inventory_hosts()
+EXAMPLE_HUBS = inventory_hosts(EXAMPLE_INVENTORY)
 SCHEMA_CHARTS = ("jupyterhub", "binderhub-service")
 
 
 @pytest.fixture(scope="module", params=DEMO_HUBS)
 def demo(request: pytest.FixtureRequest) -> tuple[InventoryHub, HubModel, dict]:
-    """(inventory hub, model, rendered values with placeholder secrets merged per release)."""
-    hub = inventory_hub(request.param)
+    """A hub of inventories/local: (inventory hub, model, values with placeholder secrets per release)."""
+    return _final_values(request.param, LOCAL_INVENTORY)
+
+
+@pytest.fixture(scope="module", params=DEMO_HUBS + EXAMPLE_HUBS)
+def any_hub(request: pytest.FixtureRequest) -> tuple[InventoryHub, HubModel, dict]:
+    """A hub of inventories/local or inventories/example."""
+    inventory = LOCAL_INVENTORY if request.param in DEMO_HUBS else EXAMPLE_INVENTORY
+    return _final_values(request.param, inventory)
+
+
+def _final_values(host: str, inventory: Path) -> tuple[InventoryHub, HubModel, dict]:
+    hub = inventory_hub(host, inventory)
     model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
     registry = registry_view(local_registry_definition(hub), model.hub.name)
     rendered = render_values(model, registry)
@@ -62,8 +76,8 @@ def _validator(shared_schemas: Path, chart: str) -> tuple[jsonschema.Draft7Valid
 
 
 @pytest.mark.parametrize("chart", SCHEMA_CHARTS)
-def test_demo_values_validate_against_real_schema(demo, shared_schemas: Path, chart: str) -> None:
-    hub, _, final = demo
+def test_values_validate_against_real_schema(any_hub, shared_schemas: Path, chart: str) -> None:
+    hub, _, final = any_hub
     validator, defaults = _validator(shared_schemas, chart)
     merged = merged_with_defaults(defaults, final[chart])
     # helm validates JSON: round-trip to catch types YAML would not carry.

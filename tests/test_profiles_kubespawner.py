@@ -2,7 +2,8 @@
 
 The real ``kubespawner.KubeSpawner`` (jupyterhub-kubespawner, as z2jh passes
 ``singleuser.profileList`` to ``c.KubeSpawner.profile_list``) loads every profile, every
-choice of every option and the unlisted choice of each demo hub, through
+choice of every option and the unlisted choice of each hub of inventories/local (and of
+inventories/example), through
 ``load_user_options`` as JupyterHub calls it before a spawn; and it rejects an unlisted
 image that fails the option's validation regex. Only the Kubernetes client set-up is
 replaced (no cluster is needed to load options).
@@ -20,7 +21,14 @@ import kubespawner.spawner
 import pytest
 from ansible.module_utils.hub_model import build_model
 from ansible.module_utils.hub_values import registry_view, render_values
-from hub_support import CHARTS_DIR, inventory_hosts, inventory_hub, local_registry_definition
+from hub_support import (
+    CHARTS_DIR,
+    EXAMPLE_INVENTORY,
+    LOCAL_INVENTORY,
+    inventory_hosts,
+    inventory_hub,
+    local_registry_definition,
+)
 from kubespawner import KubeSpawner
 
 # An image each demo regex accepts, and one each rejects (no tag).
@@ -40,9 +48,14 @@ def profile_list(host: str) -> list[dict[str, Any]]:
     return copy.deepcopy(_rendered_profile_list(host))
 
 
+# Every hub of both inventories (host names are unique across them) -> its inventory.
+INVENTORY_OF = {host: inventory for inventory in (LOCAL_INVENTORY, EXAMPLE_INVENTORY) for host in inventory_hosts(inventory)}
+DEMO_HOSTS = inventory_hosts(LOCAL_INVENTORY)
+
+
 @functools.cache
 def _rendered_profile_list(host: str) -> list[dict[str, Any]]:
-    hub = inventory_hub(host)
+    hub = inventory_hub(host, INVENTORY_OF[host])
     model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
     values = render_values(model, registry_view(local_registry_definition(hub), model.hub.name))
     return values["jupyterhub"]["singleuser"]["profileList"]
@@ -76,7 +89,7 @@ def cases(host: str) -> list[tuple[str, str, dict[str, str], dict[str, Any]]]:
     return found
 
 
-ALL_CASES = [case for host in inventory_hosts() for case in cases(host)]
+ALL_CASES = [case for host in INVENTORY_OF for case in cases(host)]
 
 
 @pytest.mark.parametrize(("host", "user_options", "expected"), [c[1:] for c in ALL_CASES], ids=[c[0] for c in ALL_CASES])
@@ -92,7 +105,7 @@ def test_every_choice_loads(host: str, user_options: dict[str, str], expected: d
 def unlisted_cases() -> list[tuple[str, str, str, str]]:
     """(host, profile slug, option key, validation regex) of every enabled unlisted choice."""
     found = []
-    for host in inventory_hosts():
+    for host in INVENTORY_OF:
         for profile in profile_list(host):
             for option_key, option in profile.get("profile_options", {}).items():
                 unlisted = option.get("unlisted_choice", {})
@@ -105,8 +118,8 @@ UNLISTED = unlisted_cases()
 
 
 def test_demo_hubs_have_unlisted_images_with_dynamic_building() -> None:
-    assert {host for host, *_ in UNLISTED} == set(inventory_hosts())
-    for host in inventory_hosts():
+    assert set(DEMO_HOSTS) <= {host for host, *_ in UNLISTED}
+    for host in INVENTORY_OF:
         for profile in profile_list(host):
             for key, option in profile.get("profile_options", {}).items():
                 if option.get("dynamic_image_building", {}).get("enabled"):
@@ -128,13 +141,13 @@ def test_unlisted_choice_rejects_image_failing_regex(host: str, slug: str, optio
 
 
 def test_unknown_profile_is_rejected() -> None:
-    host = inventory_hosts()[0]
+    host = DEMO_HOSTS[0]
     with pytest.raises(ValueError, match="No such profile"):
         load(profile_list(host), {"profile": "no-such-profile"})
 
 
 def test_default_profile_and_choice_without_user_options() -> None:
-    for host in inventory_hosts():
+    for host in INVENTORY_OF:
         profiles = profile_list(host)
         default = next((p for p in profiles if p.get("default")), profiles[0])
         spawner = load(profiles, {})
