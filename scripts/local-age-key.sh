@@ -46,8 +46,9 @@ ensure_key() {
   if [[ -s "$KEY_FILE" ]]; then
     return 0
   fi
-  mkdir -p "$(dirname "$KEY_FILE")"
-  chmod 700 "$(dirname "$KEY_FILE")"
+  local dir
+  dir="$(dirname "$KEY_FILE")"
+  [[ -d "$dir" ]] || mkdir -p -m 700 "$dir"
   (umask 077 && "$keygen" -o "$KEY_FILE" 2>/dev/null)
   log "created age key $KEY_FILE"
 }
