@@ -109,13 +109,17 @@ def read_pid(pid_file: Path) -> int:
 
 
 def cmdline(pid: int) -> list[str] | None:
-    """Command line of a live, non-zombie process, or None."""
+    """Command line of a live process, or None (no such process, or a zombie).
+
+    A process is a zombie only when every one of its threads is: the thread-group
+    leader alone can show state Z while other threads still run.
+    """
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        states = {stat.read_text().rsplit(")", 1)[1].split()[0] for stat in Path(f"/proc/{pid}/task").glob("*/stat")}
     except OSError:
         return None
-    if state == "Z" or not raw:
+    if not raw or states <= {"Z", "X"}:
         return None
     return raw.rstrip(b"\0").decode(errors="replace").split("\0")
 
@@ -155,7 +159,7 @@ def is_ready(params: dict[str, Any]) -> bool:
     return url_ok and (not params["ready_tcp"] or tcp_answers(params["ready_tcp"]))
 
 
-def spawn(argv: list[str], env: dict[str, str], log_file: Path, pid_file: Path) -> int:
+def spawn(argv: list[str], env: dict[str, str], log_file: Path, pid_file: Path) -> subprocess.Popen:
     full_env = dict(os.environ)
     full_env.update({k: str(v) for k, v in env.items()})
     with open(log_file, "ab") as log, open(os.devnull, "rb") as devnull:
@@ -164,14 +168,20 @@ def spawn(argv: list[str], env: dict[str, str], log_file: Path, pid_file: Path) 
             env=full_env, start_new_session=True, close_fds=True,
         )
     pid_file.write_text(f"{proc.pid}\n")
-    return proc.pid
+    return proc
 
 
-def wait_ready(module: AnsibleModule, pid: int, log_file: Path) -> None:
+def wait_ready(module: AnsibleModule, pid: int, log_file: Path, child: subprocess.Popen | None = None) -> None:
+    """Wait until the process is ready; fail with its log when it exits first.
+
+    For a process this module started, exit is read from the child itself (poll), which
+    cannot be fooled by /proc states of a live multi-threaded process.
+    """
     params = module.params
     deadline = time.monotonic() + params["ready_timeout"]
     while time.monotonic() < deadline:
-        if cmdline(pid) is None:
+        exited = child.poll() is not None if child is not None else cmdline(pid) is None
+        if exited:
             module.fail_json(
                 msg=f"{params['name']} exited during start-up; last lines of {log_file}:\n"
                 + log_tail(log_file, params["log_lines"]),
@@ -221,9 +231,9 @@ def ensure_started(module: AnsibleModule, pid_file: Path, log_file: Path) -> dic
         return {**result, "changed": True, "pid": pid, "running": current is not None}
     if current is not None:
         stop(pid, params["stop_timeout"])
-    new_pid = spawn(params["argv"], params["env"], log_file, pid_file)
-    wait_ready(module, new_pid, log_file)
-    return {**result, "changed": True, "pid": new_pid, "running": True}
+    child = spawn(params["argv"], params["env"], log_file, pid_file)
+    wait_ready(module, child.pid, log_file, child)
+    return {**result, "changed": True, "pid": child.pid, "running": True}
 
 
 def ensure_stopped(module: AnsibleModule, pid_file: Path, log_file: Path) -> dict[str, Any]:
