@@ -52,8 +52,16 @@ venv: $(VENV_STAMP) ## install the pinned Python side into .venv
 tools: ## build the pinned Go tools (cached by version under $IBH_CACHE)
 	@scripts/build-tools.sh
 
+.PHONY: age-key
+age-key: tools ## make the local age key and inventories/local/.sops.yaml (never committed)
+	@scripts/local-age-key.sh
+
+.PHONY: schemas
+schemas: venv ## place the real charts' schemas (../shared/schemas) into the stand-in charts
+	@$(VENV)/bin/python scripts/place-chart-schemas.py
+
 .PHONY: setup
-setup: venv tools
+setup: venv tools age-key schemas
 
 .PHONY: cluster-up
 cluster-up: setup ## start the embedded local cluster and registry (no-op when running)
