@@ -461,10 +461,17 @@ def test_dask_gateway_passes_the_pull_secret_to_its_dask_pods(helm: Helm, charts
     assert objects[("Service", name)]["spec"]["ports"][0]["port"] == chart_names.DASK_GATEWAY_API_PORT
 
 
-def test_dask_gateway_names_follow_the_release(helm: Helm, charts: Path) -> None:
-    objects = helm.render(charts / "dask-gateway", {}, release="research")
-    assert ("Deployment", chart_names.dask_gateway_api_name("research")) in objects
-    assert chart_names.dask_gateway_api_name("research") == "api-research-dask-gateway"
+@pytest.mark.parametrize(
+    ("release", "fullname_override"), [("research", ""), ("dask-gateway", ""), ("research", "dg"), ("r" * 50, "")]
+)
+def test_dask_gateway_names_match_chart_names(helm: Helm, charts: Path, release: str, fullname_override: str) -> None:
+    values = {"fullnameOverride": fullname_override, "traefik": {"service": {"type": "ClusterIP"}}}
+    objects = helm.render(charts / "dask-gateway", values, release=release)
+    api = chart_names.dask_gateway_api_name(release, fullname_override)
+    traefik = chart_names.dask_gateway_traefik_name(release, fullname_override)
+    assert {("Deployment", api), ("Service", api), ("Deployment", traefik)} <= objects.keys()
+    ports = objects[("Service", traefik)]["spec"]["ports"]
+    assert ports == [{"name": "web", "port": chart_names.DASK_GATEWAY_TRAEFIK_PORT, "targetPort": 8000}]
 
 
 # --- schema validation by helm -------------------------------------------------------------

@@ -28,6 +28,8 @@ BINDERHUB_CONTAINER_PORT = 8585
 HUB_SERVICE_PORT = 8081
 PROXY_PUBLIC_HTTP_PORT = 80
 DASK_GATEWAY_API_PORT = 8000
+# dask-gateway: traefik.service.ports.web.port default.
+DASK_GATEWAY_TRAEFIK_PORT = 80
 
 # Keys of the jupyterhub chart's hub Secret.
 HUB_CHART_VALUES_KEY = "values.yaml"
@@ -124,6 +126,11 @@ def dask_gateway_fullname(release: str, fullname_override: str | None = "", name
 def dask_gateway_api_name(release: str, fullname_override: str | None = "", name_override: str | None = None) -> str:
     """Name of the dask-gateway API Deployment, Service and ConfigMap (``api-<fullname>``)."""
     return _dns_trunc(f"api-{dask_gateway_fullname(release, fullname_override, name_override)}")
+
+
+def dask_gateway_traefik_name(release: str, fullname_override: str | None = "", name_override: str | None = None) -> str:
+    """Name of the dask-gateway traefik Deployment and Service (``traefik-<fullname>``), the hub service's target."""
+    return _dns_trunc(f"traefik-{dask_gateway_fullname(release, fullname_override, name_override)}")
 
 
 # Defaults spelled out for the roles (release names do not matter with them).

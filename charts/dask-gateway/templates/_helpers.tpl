@@ -52,3 +52,7 @@ gateway.dask.org/instance: {{ include "dg.fullname" . }}
 {{- dig "auth" "jupyterhub" "apiToken" "" .Values.gateway -}}
 {{- end -}}
 {{- end }}
+
+{{- define "dg.traefikName" -}}
+{{- printf "traefik-%s" (include "dg.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end }}
