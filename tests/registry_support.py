@@ -10,6 +10,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import secrets
 import socket
 import ssl
@@ -367,8 +368,7 @@ class Oci:
             return exc.code, dict(exc.headers), exc.read()
 
     def _token(self, challenge: str, repository: str) -> str:
-        params = dict(part.split("=", 1) for part in challenge[len("Bearer "):].split(","))
-        params = {k: v.strip('"') for k, v in params.items()}
+        params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
         query = urllib.parse.urlencode({"service": params["service"], "scope": f"repository:{repository}:pull,push"})
         status, _, body = self._send("GET", f"{params['realm']}?{query}", self._basic(), None, {})
         if status != 200:
