@@ -419,6 +419,21 @@ def test_network_policies_follow_their_flags(helm: Helm, charts: Path, jupyterhu
     assert {name for kind, name in objects if kind == "NetworkPolicy"} == {"proxy"}
 
 
+def test_ingress_routes_the_hub_domain_to_proxy_public(helm: Helm, charts: Path, jupyterhub: dict) -> None:
+    assert "Ingress" not in {kind for kind, _ in jupyterhub}
+    ingress = {"enabled": True, "hosts": ["research.example.org"], "ingressClassName": "nginx"}
+    ingress["tls"] = [{"hosts": ["research.example.org"], "secretName": "research-tls"}]
+    objects = helm.render(charts / "jupyterhub", deep_merge(JUPYTERHUB_VALUES, {"ingress": ingress}), release="jupyterhub")
+    spec = objects[("Ingress", "jupyterhub")]["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["tls"] == ingress["tls"]
+    rule = spec["rules"][0]
+    assert rule["host"] == "research.example.org"
+    path = rule["http"]["paths"][0]
+    assert (path["path"], path["pathType"]) == ("/", "Prefix")
+    assert path["backend"]["service"] == {"name": "proxy-public", "port": {"name": "http"}}
+
+
 def test_hub_service_account_and_role(jupyterhub: dict) -> None:
     assert ("ServiceAccount", "hub") in jupyterhub
     binding = jupyterhub[("RoleBinding", "hub")]
