@@ -188,6 +188,24 @@ def test_htpasswd_module_adds_and_rotates_a_user(basic_registry: Registry) -> No
     assert_fails(login(basic_registry, "alice", "second-password-456"), "credentials", secret="second-password-456")
 
 
+def test_htpasswd_module_keeps_every_user_of_parallel_hubs(tmp_path: Path) -> None:
+    """Hubs of a fleet run in parallel (forks) against one htpasswd file: no update is lost."""
+    htpasswd = tmp_path / "htpasswd"
+    hubs = [f"hub{i}" for i in range(8)]
+    proc = subprocess.run(
+        [
+            str(VENV_BIN / "ansible"), "all", "-i", ",".join(hubs) + ",", "-c", "local", "-f", str(len(hubs)),
+            "-e", f"ansible_python_interpreter={VENV_BIN / 'python'}",
+            "-m", "htpasswd_user",
+            "-a", f"path={htpasswd} username={{{{ inventory_hostname }}}} password=pw-{{{{ inventory_hostname }}}}-1234",
+        ],
+        cwd=ROOT, env=project_env(), capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    users = sorted(line.split(":", 1)[0] for line in htpasswd.read_text().splitlines())
+    assert users == sorted(hubs)
+
+
 # --- bearer tokens -----------------------------------------------------------------------
 
 

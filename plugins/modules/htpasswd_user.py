@@ -15,6 +15,9 @@ description:
   - Other lines keep their content and order. The file is replaced atomically (a new file
     renamed over the old one), so its modification time changes and the distribution
     registry re-reads it.
+  - Read, change and write happen under an exclusive lock (C(flock) on C(.<file name>.lock) in
+    the same directory), so hubs that run in parallel and share one htpasswd file lose no
+    update.
   - Uses the C(bcrypt) Python package. Supports check mode and diff mode (the diff lists user
     names, never hashes).
 version_added: "1.0.0"
@@ -86,8 +89,12 @@ users:
   returned: always
 """
 
+import fcntl
 import os
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -192,17 +199,52 @@ def main() -> None:
     if params["password"] is not None and len(params["password"].encode("utf-8")) > 72:
         module.fail_json(msg=f"the password of '{username}' is longer than 72 bytes, which bcrypt cannot hash")
 
+    if not Path(path).exists() and not Path(path).absolute().parent.is_dir():
+        module.fail_json(msg=f"the directory of {path} does not exist")
+    if module.check_mode:
+        result = apply(module, params)
+    else:
+        # Hubs of a fleet run in parallel and may share one htpasswd file: read, plan and
+        # write under an exclusive lock so that no update is lost.
+        try:
+            with exclusive_lock(Path(path), timeout=60.0):
+                result = apply(module, params)
+        except TimeoutError as exc:
+            module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+@contextmanager
+def exclusive_lock(path: Path, timeout: float) -> Iterator[None]:
+    """flock on a lock file beside the htpasswd file (which itself is replaced on writes)."""
+    lock_path = path.absolute().parent / f".{path.name}.lock"
+    with lock_path.open("a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{lock_path} stayed locked for {timeout:.0f} s") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def apply(module: AnsibleModule, params: dict) -> dict:
+    """Read the file, plan the user's entry, write when needed (not in check mode)."""
+    path, username = params["path"], params["username"]
     lines = read_lines(path)
     existed = lines is not None
     if not existed:
         if params["state"] == "absent":
-            module.exit_json(changed=False, entry="unchanged", users=[])
+            return {"changed": False, "entry": "unchanged", "users": []}
         if not params["create"]:
             module.fail_json(msg=f"{path} does not exist and create=false")
-        if not Path(path).absolute().parent.is_dir():
-            module.fail_json(msg=f"the directory of {path} does not exist")
         lines = []
-
     if params["state"] == "present":
         action, new_lines = plan_present(lines, username, params["password"], params["cost"])
     else:
@@ -219,8 +261,7 @@ def main() -> None:
         }
     if changed and not module.check_mode:
         write_atomically(module, path, new_lines, params["mode"], existed)
-    module.exit_json(**result)
-
+    return result
 
 if __name__ == "__main__":
     main()

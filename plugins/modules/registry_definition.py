@@ -240,7 +240,7 @@ def settings_from(params: dict[str, Any]) -> RegistrySettings:
         quay_robot=robot,
         quay_host=params["quay_host"],
         quay_api_url=params["quay_api_url"],
-        ca_file=params["ca_file"],
+        ca_file=str(Path(params["ca_file"]).resolve()) if params["ca_file"] else "",
         pull_secret_required=params["pull_secret_required"],
     )
 
