@@ -318,7 +318,7 @@ def rotation_warnings(params: dict[str, Any], source: str) -> list[str]:
             "registry_rotate: Artifact Registry keys are terraform resources; "
             "replace the key with terraform (terraform apply -replace=...)"
         ]
-    if source == "given" and not params["htpasswd_file"]:
+    if source == "given":
         return ["registry_rotate: the credentials are given in inventory; rotate them at the registry and update the inventory"]
     if source == "secrets_file":
         return ["registry_rotate: no way to make new credentials (no API token or htpasswd file); the current ones stay"]
