@@ -321,3 +321,15 @@ def test_stand_in_charts_render_demo_values(demo, placed_charts: Path, tool_bin:
         if key == "jupyterhub":
             assert ("Secret", "hub") in kinds
             assert (("Secret", "image-pull-secret") in kinds) == ("imagePullSecret" in final[key])
+
+
+def test_redact_replaces_secret_values_plain_and_base64() -> None:
+    import base64
+
+    from ansible.module_utils.hub_values import REDACTED, redact
+
+    secrets = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": "tok3n-value"}}}}, "x": ["pw-123"], "n": 5}
+    encoded = base64.b64encode(b"pw-123").decode()
+    text = f"Error: token tok3n-value rejected; data {encoded}; pw-123 again"
+    assert redact(text, secrets) == f"Error: token {REDACTED} rejected; data {REDACTED}; {REDACTED} again"
+    assert redact("nothing secret", {}) == "nothing secret"

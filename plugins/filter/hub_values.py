@@ -1,6 +1,6 @@
 """Filters of the hub roles: merge secret values into a release's values, in memory.
 
-``hub_release_values`` and ``hub_missing_secret_keys`` wrap ``module_utils/hub_values.py``
+``hub_release_values``, ``hub_missing_secret_keys`` and ``hub_redact_secrets`` wrap ``module_utils/hub_values.py``
 so the logic is tested once. Use them only in tasks with ``no_log: true``.
 """
 
@@ -17,7 +17,7 @@ if _MODULE_UTILS not in ansible.module_utils.__path__:
     # The project's module_utils, importable as they are for modules.
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.hub_values import missing_secret_keys, release_values  # noqa: E402
+from ansible.module_utils.hub_values import missing_secret_keys, redact, release_values  # noqa: E402
 
 
 def hub_release_values(rendered: Mapping[str, Any], secret_values: Mapping[str, Any] | None, release_key: str) -> dict:
@@ -30,9 +30,15 @@ def hub_missing_secret_keys(secret_values: Mapping[str, Any] | None, keys: list[
     return missing_secret_keys(secret_values or {}, list(keys))
 
 
+def hub_redact_secrets(text: object, secret_values: Mapping[str, Any] | None) -> str:
+    """``text`` with every secret value (plain or base64) replaced by ********."""
+    return redact(str(text), secret_values or {})
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., object]]:
         return {
             "hub_release_values": hub_release_values,
             "hub_missing_secret_keys": hub_missing_secret_keys,
+            "hub_redact_secrets": hub_redact_secrets,
         }

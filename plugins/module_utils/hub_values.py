@@ -11,8 +11,9 @@ values files in order < the secret values file.
 
 from __future__ import annotations
 
+import base64
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,6 @@ AUTHENTICATOR_ENTRY_POINTS = {"github": "github", "generic": "generic-oauth", "c
 
 # The secret values file: the binder service's token (shared by the hub and BinderHub).
 BINDER_TOKEN_KEY = "jupyterhub.hub.services.binder.apiToken"  # noqa: S105 - a key path, not a secret
-# BinderHub reads the same token from here; the roles copy it in memory (see release_values).
-BINDERHUB_TOKEN_KEY = "binderhub-service.config.BinderHub.hub_api_token"  # noqa: S105 - a key path
 
 FANCY_PROFILES_SNIPPET = """\
 # Rendered by imagebuilding-hubs: the jupyterhub-fancy-profiles spawn form, which
@@ -580,3 +579,28 @@ def release_values(rendered: Mapping[str, Any], secret_values: Mapping[str, Any]
     if release_key == "binderhub-service" and token:
         merged = deep_merge(merged, {"config": {"BinderHub": {"hub_api_token": token}}})
     return merged
+
+
+REDACTED = "********"
+
+
+def _secret_strings(value: object) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _secret_strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _secret_strings(item)
+    elif isinstance(value, str) and len(value) >= 4:
+        yield value
+
+
+def redact(text: str, secret_values: Mapping[str, Any]) -> str:
+    """``text`` (e.g. helm's error) with every secret value, plain or base64, replaced."""
+    needles: set[str] = set()
+    for secret in _secret_strings(secret_values or {}):
+        needles.add(secret)
+        needles.add(base64.b64encode(secret.encode()).decode())
+    for needle in sorted(needles, key=len, reverse=True):
+        text = text.replace(needle, REDACTED)
+    return text
