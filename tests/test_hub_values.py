@@ -333,3 +333,15 @@ def test_redact_replaces_secret_values_plain_and_base64() -> None:
     text = f"Error: token tok3n-value rejected; data {encoded}; pw-123 again"
     assert redact(text, secrets) == f"Error: token {REDACTED} rejected; data {REDACTED}; {REDACTED} again"
     assert redact("nothing secret", {}) == "nothing secret"
+
+
+def test_plain_turns_subclasses_into_builtin_types() -> None:
+    from ansible.module_utils.hub_values import plain
+
+    class Tagged(str):
+        pass
+
+    value = plain({Tagged("a"): [Tagged("b"), 1, 2.5, True, None, (Tagged("c"),)]})
+    assert value == {"a": ["b", 1, 2.5, True, None, ["c"]]}
+    assert type(next(iter(value))) is str and type(value["a"][0]) is str
+    yaml.safe_dump(value)

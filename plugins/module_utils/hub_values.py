@@ -604,3 +604,20 @@ def redact(text: str, secret_values: Mapping[str, Any]) -> str:
     for needle in sorted(needles, key=len, reverse=True):
         text = text.replace(needle, REDACTED)
     return text
+
+
+def plain(value: object) -> object:
+    """``value`` with plain dicts, lists, str, int, float, bool and None only.
+
+    Ansible hands plugins its own (tagged) subclasses of these, which YAML dumpers refuse.
+    """
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if value is None or isinstance(value, bool):
+        return value
+    for kind in (int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return str(value)
