@@ -333,6 +333,9 @@ def test_redact_replaces_secret_values_plain_and_base64() -> None:
     text = f"Error: token tok3n-value rejected; data {encoded}; pw-123 again"
     assert redact(text, secrets) == f"Error: token {REDACTED} rejected; data {REDACTED}; {REDACTED} again"
     assert redact("nothing secret", {}) == "nothing secret"
+    # A username (here also the namespace) is not a secret and stays readable.
+    pull = {"jupyterhub": {"imagePullSecret": {"username": "research", "password": "pull-pw-1"}}}
+    assert redact("research: pull-pw-1", pull) == f"research: {REDACTED}"
 
 
 def test_plain_turns_subclasses_into_builtin_types() -> None:

@@ -582,12 +582,16 @@ def release_values(rendered: Mapping[str, Any], secret_values: Mapping[str, Any]
 
 
 REDACTED = "********"
+# Keys of the secret values file whose values are not secret (they also name things the
+# diff must show, e.g. a username that is also the namespace).
+NOT_SECRET_KEYS = frozenset(("username", "registry", "server", "url", "email", "create", "mountPath"))
 
 
 def _secret_strings(value: object) -> Iterator[str]:
     if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _secret_strings(item)
+        for key, item in value.items():
+            if key not in NOT_SECRET_KEYS:
+                yield from _secret_strings(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _secret_strings(item)
