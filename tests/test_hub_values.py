@@ -348,3 +348,18 @@ def test_plain_turns_subclasses_into_builtin_types() -> None:
     assert value == {"a": ["b", 1, 2.5, True, None, ["c"]]}
     assert type(next(iter(value))) is str and type(value["a"][0]) is str
     yaml.safe_dump(value)
+
+
+def test_config_snippets_run() -> None:
+    """The hub's fancy-profiles snippet compiles; BinderHub's gives HubOAuth the shared token."""
+    from ansible.module_utils.hub_values import BINDER_TOKEN_SNIPPET
+    from traitlets.config import Config
+
+    compile(FANCY_PROFILES_SNIPPET, "fancy-profiles", "exec")
+    config = Config()
+    config.BinderHub.update({"hub_api_token": "shared-token"})
+    exec(compile(BINDER_TOKEN_SNIPPET, "binder-token", "exec"), {"c": config})  # noqa: S102 - the snippet under test
+    assert config.HubOAuth.api_token == "shared-token"
+    empty = Config()
+    exec(compile(BINDER_TOKEN_SNIPPET, "binder-token", "exec"), {"c": empty})  # noqa: S102 - the snippet under test
+    assert "api_token" not in empty.HubOAuth
