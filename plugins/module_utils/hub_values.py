@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.chart_names import (
+    DASK_GATEWAY_TRAEFIK_PORT,
     HUB_SERVICE_PORT,
     binderhub_service_url,
-    dask_gateway_fullname,
+    dask_gateway_traefik_name,
     hub_name,
     image_pull_secret_name,
 )
@@ -186,10 +187,10 @@ def binder_url(model: HubModel) -> str:
     return binderhub_service_url(release.name, release.namespace, port)
 
 
-def dask_gateway_traefik_service(model: HubModel) -> str:
-    """The dask-gateway chart's traefik Service: ``traefik-<fullname>``, truncated to 63."""
-    name = f"traefik-{dask_gateway_fullname(model.releases['dask-gateway'].name)}"
-    return name[:63].rstrip("-")
+def dask_gateway_traefik_address(model: HubModel) -> str:
+    """``<service>.<namespace>:<port>`` of the dask-gateway chart's traefik Service."""
+    release = model.releases["dask-gateway"]
+    return f"{dask_gateway_traefik_name(release.name)}.{release.namespace}:{DASK_GATEWAY_TRAEFIK_PORT}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -368,14 +369,14 @@ def hub_services(model: HubModel) -> dict[str, Any]:
     }
     if model.hub.dask_gateway_enabled:
         services[DASK_GATEWAY_SERVICE] = {
-            "url": f"http://{dask_gateway_traefik_service(model)}.{model.hub.namespace}:80",
+            "url": f"http://{dask_gateway_traefik_address(model)}",
             "display": False,
         }
     return services
 
 
 def dask_gateway_singleuser_env(model: HubModel) -> dict[str, str]:
-    traefik = f"{dask_gateway_traefik_service(model)}.{model.hub.namespace}:80"
+    traefik = dask_gateway_traefik_address(model)
     return {
         "DASK_GATEWAY__ADDRESS": f"https://{model.hub.domain}{DASK_GATEWAY_PREFIX}",
         "DASK_GATEWAY__PROXY_ADDRESS": f"gateway://{traefik}",
