@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -316,23 +316,26 @@ def _read_hub(reader: _ClusterReader, index: int, entry: object, seen: dict[str,
     domain = str(entry.get("domain") or "")
     if domain and not HOSTNAME_RE.match(domain):
         reader.add(label, "domain", f"{domain!r} is not valid; expected the hub's public host name in lower case")
-        ok = False
     chart = str(entry.get("helm_chart") or "")
     if chart and chart not in HELM_CHARTS:
         reader.add(label, "helm_chart", f"{chart!r} is not supported; expected one of " + ", ".join(HELM_CHARTS)
                    + _did_you_mean(chart, HELM_CHARTS))
-        ok = False
-    count = len(reader.problems)
     files = _read_values_files(reader, label, entry.get("helm_chart_values_files"))
-    if not ok or not domain or not chart or not files or len(reader.problems) > count:
+    if not ok:
         return None
+    # Kept even with problems (and then never used for the inventory), so the checks across
+    # clusters see every hub.
     return FleetHub(name=name, domain=domain, helm_chart=chart, values_files=files,
                     display_name=str(entry.get("display_name") or ""),
                     ignored_keys=tuple(key for key in HUB_IGNORED_KEYS if key in entry))
 
 
 def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None) -> tuple[FleetCluster | None, list[Problem]]:
-    """One ``cluster.yaml``: the cluster (None when it has problems) and every problem found."""
+    """One ``cluster.yaml``: the cluster and every problem found.
+
+    The cluster (None without a valid name) is only usable when there are no problems; it
+    is returned anyway, with the hubs whose names are valid, for the checks across clusters.
+    """
     reader = _ClusterReader(path=path.absolute(), sops_cache={} if sops_cache is None else sops_cache)
     reader.cluster = path.parent.name  # until the file names it
     try:
@@ -357,7 +360,7 @@ def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None) -> 
         entries = list(hubs_value)
     seen: dict[str, int] = {}
     hubs = [_read_hub(reader, index, entry, seen) for index, entry in enumerate(entries)]
-    if reader.problems or not name or not provider:
+    if not name:
         return None, reader.problems
     return FleetCluster(name=name, provider=provider, file=str(reader.path), provider_block=block,
                         hubs=tuple(hub for hub in hubs if hub is not None)), reader.problems
@@ -373,12 +376,26 @@ def host_name(cluster: str, hub: str, mode: str) -> str:
     return hub if mode == "hub" else f"{cluster}-{hub}"
 
 
+_Users = dict[str, list[tuple["FleetCluster", "FleetHub"]]]
+
+
+def _duplicates(entries: _Users, key: str, describe: Callable[[str, FleetCluster, FleetHub], str],
+                expected: str) -> list[Problem]:
+    """A problem for every hub sharing ``key``'s value with others, naming the others."""
+    problems: list[Problem] = []
+    for value, users in entries.items():
+        for cluster, hub in users if len(users) > 1 else ():
+            others = "; ".join(describe(value, c, h) for c, h in users if (c, h) != (cluster, hub))
+            problems.append(Problem(cluster.file, cluster.name, _hub_label(hub.name), key, f"{others}; expected {expected}"))
+    return problems
+
+
 def _check_across_clusters(clusters: list[FleetCluster], mode: str) -> list[Problem]:
     """Duplicate cluster names, host names (hub names in mode ``hub``) and domains across files."""
     problems: list[Problem] = []
     cluster_files_by_name: dict[str, str] = {}
-    hosts: dict[str, tuple[FleetCluster, FleetHub]] = {}
-    domains: dict[str, tuple[FleetCluster, FleetHub]] = {}
+    hosts: _Users = {}
+    domains: _Users = {}
     for cluster in clusters:
         if cluster.name in cluster_files_by_name:
             problems.append(Problem(cluster.file, cluster.name, _hubs_label([h.name for h in cluster.hubs]), "name",
@@ -387,24 +404,21 @@ def _check_across_clusters(clusters: list[FleetCluster], mode: str) -> list[Prob
             continue
         cluster_files_by_name[cluster.name] = cluster.file
         for hub in cluster.hubs:
-            host = host_name(cluster.name, hub.name, mode)
-            if host in hosts:
-                other_cluster, other_hub = hosts[host]
-                what = (f"hub name {hub.name!r} is also used by cluster {other_cluster.name!r} ({other_cluster.file})"
-                        if mode == "hub" else f"host name {host!r} is also that of hub {other_hub.name!r} of cluster "
-                        f"{other_cluster.name!r} ({other_cluster.file})")
-                problems.append(Problem(cluster.file, cluster.name, _hub_label(hub.name), "name",
-                                        f"{what}; expected hub names unique across the fleet, as they are the "
-                                        "inventory's host names (or the plugin option host_names: cluster_hub)"))
-            else:
-                hosts[host] = (cluster, hub)
-            if hub.domain in domains:
-                other_cluster, other_hub = domains[hub.domain]
-                problems.append(Problem(cluster.file, cluster.name, _hub_label(hub.name), "domain",
-                                        f"{hub.domain!r} is also the domain of hub {other_hub.name!r} of cluster "
-                                        f"{other_cluster.name!r} ({other_cluster.file}); expected one hub per domain"))
-            else:
-                domains[hub.domain] = (cluster, hub)
+            hosts.setdefault(host_name(cluster.name, hub.name, mode), []).append((cluster, hub))
+            if hub.domain:
+                domains.setdefault(hub.domain, []).append((cluster, hub))
+
+    def host_user(host: str, cluster: FleetCluster, hub: FleetHub) -> str:
+        if mode == "hub":
+            return f"hub name {host!r} is also used by cluster {cluster.name!r} ({cluster.file})"
+        return f"host name {host!r} is also that of hub {hub.name!r} of cluster {cluster.name!r} ({cluster.file})"
+
+    def domain_user(domain: str, cluster: FleetCluster, hub: FleetHub) -> str:
+        return f"{domain!r} is also the domain of hub {hub.name!r} of cluster {cluster.name!r} ({cluster.file})"
+
+    problems += _duplicates(hosts, "name", host_user, "hub names unique across the fleet, as they are the inventory's "
+                            "host names (or the plugin option host_names: cluster_hub)")
+    problems += _duplicates(domains, "domain", domain_user, "one hub per domain")
     return problems
 
 

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Write a large fleet in the config/clusters/<cluster>/cluster.yaml layout, for benchmarks.
+
+    scripts/generate-fleet.py --output DIR [--big-hubs 95] [--small-clusters 4] [--small-hubs 3]
+                              [--age-recipient AGE1...] [--local-kubeconfig PATH]
+
+Default: one cluster ("big") of 95 hubs and four small clusters of 3 hubs, the clusters'
+providers cycling through gcp, aws, azure and kubeconfig. Every cluster has one staging hub
+(named "<cluster>-staging", the imported convention) and every tenth hub is a daskhub. Each
+hub lists the cluster's common.values.yaml and its own <hub>.values.yaml (top-level keys
+jupyterhub, binderhub-service, dask-gateway), and, with --age-recipient, its own
+enc-<hub>.secret.values.yaml, encrypted by sops to that age recipient (sops must be on PATH;
+the plaintext only goes through a pipe).
+
+Also written: DIR/hubs.fleet.yml (the hub_fleet_config inventory source) and
+DIR/group_vars/all.yml. With --local-kubeconfig, both point every cluster at that (local,
+test) cluster: local: true, the kubeconfig and its current context, the stand-in charts, the
+test authenticator, the local registry of `make demo`, and the local cluster's values file
+(hub database in memory) before each hub's own files.
+
+Writes only below DIR, which must not exist yet or be empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVIDERS = ("gcp", "aws", "azure", "kubeconfig")
+
+
+def provider_block(provider: str, cluster: str) -> dict[str, Any]:
+    """The provider's block of credentials and location keys (made-up values)."""
+    if provider == "gcp":
+        return {"key": "enc-deployer-credentials.secret.json", "project": f"{cluster}-project",
+                "cluster": f"{cluster}-cluster", "zone": "us-central1"}
+    if provider == "aws":
+        return {"account": 111122223333, "key": "enc-deployer-credentials.secret.json", "clusterType": "eks",
+                "clusterName": cluster, "region": "us-west-2"}
+    if provider == "azure":
+        return {"key": "enc-deployer-credentials.secret.json", "resource_group": f"{cluster}-rg",
+                "cluster": f"{cluster}-aks"}
+    return {"file": "enc-deployer-credentials.secret.yaml"}
+
+
+def hub_names(cluster: str, count: int) -> list[str]:
+    """``<cluster>-staging`` first, then ``<cluster>-001`` ... (unique across the fleet)."""
+    width = max(3, len(str(count)))
+    return [f"{cluster}-staging"] + [f"{cluster}-{index:0{width}d}" for index in range(1, count)]
+
+
+def hub_values(hub: str, dask: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "jupyterhub": {"singleuser": {"defaultUrl": "/lab"}, "cull": {"timeout": 3600}},
+        "binderhub-service": {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
+    }
+    if dask:
+        values["dask-gateway"] = {"gateway": {"backend": {"worker": {"cores": {"limit": 2}}}}}
+    values["jupyterhub"]["singleuser"]["extraLabels"] = {"hub.example.org/name": hub}
+    return values
+
+
+def sops_encrypt(path: Path, content: dict[str, Any], recipient: str) -> None:
+    env = dict(os.environ, SOPS_DISABLE_VERSION_CHECK="1")
+    proc = subprocess.run(
+        ["sops", "--encrypt", "--age", recipient, "--input-type", "yaml", "--output-type", "yaml",
+         "--filename-override", str(path), "/dev/stdin"],
+        input=yaml.safe_dump(content), capture_output=True, text=True, env=env, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"sops could not encrypt {path}: {proc.stderr.strip()}")
+    path.write_text(proc.stdout)
+
+
+def secret_values() -> dict[str, Any]:
+    return {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": secrets.token_hex(32)}}}},
+            "binderhub-service": {}, "dask-gateway": {}}
+
+
+def write_yaml(path: Path, data: object, header: str = "") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + yaml.safe_dump(data, sort_keys=False))
+
+
+def write_cluster(clusters_dir: Path, cluster: str, provider: str, count: int, recipient: str | None) -> int:
+    directory = clusters_dir / cluster
+    write_yaml(directory / "common.values.yaml", {"jupyterhub": {"cull": {"every": 600}}})
+    hubs = []
+    for index, hub in enumerate(hub_names(cluster, count)):
+        dask = index % 10 == 9
+        write_yaml(directory / f"{hub}.values.yaml", hub_values(hub, dask))
+        files = ["common.values.yaml", f"{hub}.values.yaml"]
+        if recipient:
+            sops_encrypt(directory / f"enc-{hub}.secret.values.yaml", secret_values(), recipient)
+            files.append(f"enc-{hub}.secret.values.yaml")
+        hubs.append({"name": hub, "display_name": f"Hub {hub}", "domain": f"{hub}.hubs.example.org",
+                     "helm_chart": "daskhub" if dask else "basehub", "helm_chart_values_files": files})
+    data = {"name": cluster, "provider": provider, provider: provider_block(provider, cluster), "hubs": hubs}
+    write_yaml(directory / "cluster.yaml", data, f"# Generated by scripts/generate-fleet.py: {count} hubs.\n")
+    return len(hubs)
+
+
+def write_inventory_files(output: Path, local_kubeconfig: Path | None, recipient: str | None) -> None:
+    source: dict[str, Any] = {"plugin": "hub_fleet_config"}
+    group_vars: dict[str, Any] = {
+        "jupyterhub_auth": {"type": "github", "client_id": "Iv1.generated0fleet", "allowed_organizations": ["example"]},
+        "registry_type": "quay", "registry_quay_org": "example-generated-fleet",
+    }
+    if local_kubeconfig is not None:
+        source.update({
+            "local": True, "kubeconfig_override": str(local_kubeconfig.absolute()), "kube_context_override": "",
+            "prepend_values_files": [str(ROOT / "inventories" / "local" / "values" / "local-cluster.values.yaml")],
+        })
+        local = ROOT / ".local"
+        group_vars = {
+            "hub_charts_source": "local",
+            "jupyterhub_auth": {"type": "dummy", "allowed_users": ["alice"]},
+            "cluster_node_pools": {"core": {"hub.jupyter.org/node-purpose": "core"},
+                                   "user": {"hub.jupyter.org/node-purpose": "user"}},
+            "registry_type": "generic", "registry_host": "127.0.0.1:5443", "registry_url": "https://127.0.0.1:5443",
+            "registry_ca_file": str(local / "cluster" / "pki" / "ca.crt"),
+            "registry_htpasswd_file": str(local / "registry" / "htpasswd"),
+        }
+    write_yaml(output / "hubs.fleet.yml", source, "# Generated by scripts/generate-fleet.py.\n")
+    write_yaml(output / "group_vars" / "all.yml", group_vars, "# Generated by scripts/generate-fleet.py.\n")
+    if recipient:
+        write_yaml(output / ".sops.yaml", {"creation_rules": [
+            {"path_regex": r".*\.secret\.values\.yaml$", "age": recipient}]})
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", type=Path, required=True, help="directory to write (must not exist or be empty)")
+    parser.add_argument("--big-hubs", type=int, default=95, help="hubs of the big cluster (default 95)")
+    parser.add_argument("--small-clusters", type=int, default=4, help="number of small clusters (default 4)")
+    parser.add_argument("--small-hubs", type=int, default=3, help="hubs of each small cluster (default 3)")
+    parser.add_argument("--age-recipient", help="also write sops-encrypted enc-<hub>.secret.values.yaml files")
+    parser.add_argument("--local-kubeconfig", type=Path, help="point every cluster at this local test cluster")
+    args = parser.parse_args(argv)
+    if args.big_hubs < 1 or args.small_clusters < 0 or args.small_hubs < 1:
+        parser.error("counts must be positive (--small-clusters may be 0)")
+    if args.output.exists() and any(args.output.iterdir()):
+        parser.error(f"{args.output} exists and is not empty")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    clusters_dir = args.output / "config" / "clusters"
+    providers = itertools.cycle(PROVIDERS)
+    plan = [("big", next(providers), args.big_hubs)]
+    plan += [(f"small-{index}", next(providers), args.small_hubs) for index in range(1, args.small_clusters + 1)]
+    total = sum(write_cluster(clusters_dir, name, provider, count, args.age_recipient) for name, provider, count in plan)
+    write_inventory_files(args.output, args.local_kubeconfig, args.age_recipient)
+    print(json.dumps({"output": str(args.output), "clusters": len(plan), "hubs": total,
+                      "per_cluster": {name: count for name, _, count in plan}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,461 @@
+"""The hub_fleet_config inventory plugin on fleets in the config/clusters/<cluster>/cluster.yaml layout.
+
+The sample fleet (tests/data/fleet) is copied to a temporary directory and its secret files
+are made there, sops-encrypted to an age key generated for the test session.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from ansible.module_utils.fleet_config import load_fleet, stage_of
+from ansible.module_utils.hub_model import AUTHENTICATOR_CLASS_NAMES, build_model
+from ansible.module_utils.hub_values import registry_view, release_values, render_values
+from fleet_support import (
+    BAD_CASES,
+    CLUSTERS,
+    SAMPLE_CLUSTERS,
+    SAMPLE_HUBS,
+    AgeKey,
+    Expected,
+    make_age_key,
+    make_bad_fleet,
+    materialize_fleet,
+    sops_decrypt,
+    sops_env,
+)
+from hub_support import (
+    InventoryHub,
+    load_yaml,
+    local_registry_definition,
+    merged_with_defaults,
+    placeholder_secret_values,
+)
+from support import ROOT, VENV_BIN, project_env, run_playbook
+
+LOCAL_VALUES = ROOT / "inventories" / "local" / "values" / "local-cluster.values.yaml"
+E2E_HUB = "delta-binder"  # a hub name nobody else's tests deploy
+SOPS_REFUSED = re.compile(r"top-level key 'sops' in \S+ is not a chart of the hub")
+
+
+# ---------------------------------------------------------------------------------------
+# Fixtures and helpers
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fleet_key(tmp_path_factory: pytest.TempPathFactory, tool_bin: Path) -> AgeKey:
+    return make_age_key(tmp_path_factory.mktemp("fleet-key"), tool_bin)
+
+
+@pytest.fixture(scope="session")
+def sample_fleet(tmp_path_factory: pytest.TempPathFactory, fleet_key: AgeKey) -> Path:
+    """The sample fleet with its secret files (read-only for the tests: copy before editing)."""
+    return materialize_fleet(tmp_path_factory.mktemp("fleet") / "fleet", fleet_key)
+
+
+def ansible_inventory(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(VENV_BIN / "ansible-inventory"), *args], cwd=ROOT, env=env or project_env(),
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def inventory_list(source: Path) -> dict[str, Any]:
+    """``--list`` output; values from the plugin (not trusted as templates) as plain values."""
+    proc = ansible_inventory("-i", str(source), "--list")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout, object_hook=lambda d: d["__ansible_unsafe"] if set(d) == {"__ansible_unsafe"} else d)
+
+
+def host_vars(source: Path, host: str) -> dict[str, Any]:
+    proc = ansible_inventory("-i", str(source), "--host", host)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def graph_children(graph: str) -> dict[str, set[str]]:
+    """``ansible-inventory --graph`` output as parent -> direct children (groups as @name)."""
+    children: dict[str, set[str]] = {}
+    stack: list[tuple[int, str]] = []
+    for line in graph.splitlines():
+        if not line.strip():
+            continue
+        depth = line.count("|")
+        name = (line.split("|--", 1)[1] if "|--" in line else line).strip().rstrip(":")
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            children.setdefault(stack[-1][1], set()).add(name)
+        stack.append((depth, name))
+    return children
+
+
+def write_source(directory: Path, options: dict[str, Any], name: str = "test.fleet.yml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(yaml.safe_dump({"plugin": "hub_fleet_config", **options}, sort_keys=False))
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# The sample fleet: groups and variables
+# ---------------------------------------------------------------------------------------
+
+
+def test_graph_shows_providers_clusters_hubs_and_stages(sample_fleet: Path) -> None:
+    proc = ansible_inventory("-i", str(sample_fleet / "hubs.fleet.yml"), "--graph")
+    assert proc.returncode == 0, proc.stderr
+    assert "WARNING" not in proc.stderr, proc.stderr
+    children = graph_children(proc.stdout)
+    for cluster, (provider, hubs) in SAMPLE_CLUSTERS.items():
+        group = "@cluster_" + cluster.replace("-", "_")
+        assert group in children[f"@provider_{provider}"], proc.stdout
+        assert children[group] == set(hubs), proc.stdout
+    assert children["@stage_staging"] == {"atlas-staging", "bering-staging"}
+    assert children["@stage_production"] == set(SAMPLE_HUBS) - {"atlas-staging", "bering-staging"}
+
+
+def test_host_shows_hub_variables_and_where_the_stage_came_from(sample_fleet: Path) -> None:
+    clusters = sample_fleet / CLUSTERS
+    staging = host_vars(sample_fleet / "hubs.fleet.yml", "atlas-staging")
+    assert staging["hub_name"] == staging["hub_namespace"] == "atlas-staging"
+    assert staging["hub_domain"] == "staging.atlas.hubs.example.org"
+    assert staging["hub_stage"] == "staging"
+    assert staging["fleet_hub_stage_source"] == "name contains 'staging' (imported convention)"
+    assert staging["hub_values_files"] == [str(clusters / "gke-atlas" / name) for name in (
+        "common.values.yaml", "atlas-staging.values.yaml", "enc-atlas-staging.secret.values.yaml")]
+    assert staging["hub_dask_gateway_enabled"] is False
+    assert staging["fleet_helm_chart"] == "basehub"
+    assert staging["cluster_name"] == "gke-atlas" and staging["cluster_provider"] == "gcp"
+    assert staging["cluster_local"] is False
+    assert staging["cluster_kubeconfig"] == ""
+    assert staging["cluster_kube_context"] == "gke_atlas-hubs-4242_us-central1-b_atlas-cluster"
+    assert staging["secrets_dir"] == str(clusters / "gke-atlas")
+    assert staging["ansible_connection"] == "local"
+    # group_vars beside the source add what the layout does not carry
+    assert staging["registry_type"] == "gcp" and staging["jupyterhub_auth"]["type"] == "github"
+
+    course = host_vars(sample_fleet / "hubs.fleet.yml", "course")
+    assert course["hub_stage"] == "production"
+    assert course["fleet_hub_stage_source"] == "name does not contain 'staging' (imported convention)"
+    # listed order kept, a shared secret file first
+    assert [Path(p).name for p in course["hub_values_files"]] == [
+        "enc-common.secret.values.yaml", "course.values.yaml", "enc-course.secret.values.yaml"]
+    assert course["cluster_kube_context"] == "arn:aws:eks:us-west-2:111122223333:cluster/bering"
+    assert course["jupyterhub_auth"]["type"] == "cilogon"  # host_vars beside the source
+
+    climate = host_vars(sample_fleet / "hubs.fleet.yml", "climate")
+    assert climate["hub_dask_gateway_enabled"] is True and climate["fleet_helm_chart"] == "daskhub"
+
+    bio = host_vars(sample_fleet / "hubs.fleet.yml", "bio")
+    assert bio["cluster_provider"] == "azure" and bio["cluster_kube_context"] == "coral-aks"
+
+    delta = host_vars(sample_fleet / "hubs.fleet.yml", E2E_HUB)
+    assert delta["cluster_provider"] == "kubeconfig"
+    # the credentials file is sops-encrypted, so helm cannot read it: a named context instead
+    assert delta["fleet_cluster_kubeconfig_encrypted"] is True
+    assert delta["cluster_kubeconfig"] == "" and delta["cluster_kube_context"] == "onprem-delta"
+    assert delta["fleet_cluster_credentials_file"] == str(clusters / "onprem-delta" / "enc-deployer-credentials.secret.yaml")
+
+
+def test_secret_files_are_paths_never_values(sample_fleet: Path, fleet_key: AgeKey) -> None:
+    proc = ansible_inventory("-i", str(sample_fleet / "hubs.fleet.yml"), "--list")
+    assert proc.returncode == 0, proc.stderr
+    for path in sorted((sample_fleet / CLUSTERS).glob("*/enc-*")):
+        assert str(path) in proc.stdout or path.name.startswith("enc-deployer")
+        leaked = [value for value in _strings(sops_decrypt(path, fleet_key)) if value in proc.stdout]
+        assert not leaked, f"a decrypted value of {path.name} is in the inventory"
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return [value] if isinstance(value, str) and len(value) >= 24 else []  # tokens, not names
+
+
+def test_a_fleet_directory_works_as_the_source(sample_fleet: Path, tmp_path: Path) -> None:
+    """-i <config dir> without a source file: every file under config/clusters is claimed, read once."""
+    bare = tmp_path / "fleet"
+    shutil.copytree(sample_fleet, bare)
+    (bare / "hubs.fleet.yml").unlink()
+    listing = inventory_list(bare)
+    assert sorted(listing["_meta"]["hostvars"]) == SAMPLE_HUBS
+    assert listing["_meta"]["hostvars"]["ocean"]["registry_type"] == "gcp"  # bare/group_vars loaded
+    proc = ansible_inventory("-i", str(bare), "--graph")
+    assert "Failed to parse" not in proc.stderr, proc.stderr
+    # the directory with its source file: the source file's options win, nothing read twice
+    assert sorted(inventory_list(sample_fleet)["_meta"]["hostvars"]) == SAMPLE_HUBS
+
+
+def test_ansible_doc_shows_the_plugin() -> None:
+    proc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "inventory", "-M", "plugins/inventory", "-j",
+                           "hub_fleet_config"], cwd=ROOT, env=project_env(), capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)["hub_fleet_config"]["doc"]
+    assert {"config_dir", "kubeconfig_override", "kube_context_override", "kubeconfig_overrides", "staging_pattern",
+            "local", "host_names", "hub_vars"} <= set(doc["options"])
+
+
+# ---------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------
+
+
+def test_overrides_point_every_cluster_at_one_kubeconfig(sample_fleet: Path, tmp_path: Path) -> None:
+    source = write_source(tmp_path / "src", {
+        "config_dir": str(sample_fleet), "local": True,
+        "kubeconfig_override": "kube/config", "kube_context_override": "",
+        "kubeconfig_overrides": {"aks-coral": {"kubeconfig": "/elsewhere/aks.yaml", "context": "aks"}},
+        "prepend_values_files": ["cluster-defaults.values.yaml"],
+        "staging_pattern": "^(atlas|course)",
+        "hub_vars": {"bering-staging": {"hub_stage": "production"}},
+        "cluster_vars": {"gke-atlas": {"cluster_node_pools": {"core": {"pool": "core"}, "user": {"pool": "user"}}}},
+        "provider_vars": {"aws": {"registry_type": "quay"}},
+        "fleet_vars": {"hub_charts_source": "local"},
+    })
+    hostvars = inventory_list(source)["_meta"]["hostvars"]
+    for hub in SAMPLE_HUBS:
+        variables = hostvars[hub]
+        assert variables["cluster_local"] is True
+        assert variables["hub_charts_source"] == "local"
+        assert variables["hub_values_files"][0] == str(tmp_path / "src" / "cluster-defaults.values.yaml")
+        if variables["cluster_name"] == "aks-coral":
+            assert (variables["cluster_kubeconfig"], variables["cluster_kube_context"]) == ("/elsewhere/aks.yaml", "aks")
+        else:
+            assert (variables["cluster_kubeconfig"], variables["cluster_kube_context"]) == (
+                str(tmp_path / "src" / "kube" / "config"), "")
+    assert hostvars["ocean"]["cluster_node_pools"]["core"] == {"pool": "core"}
+    assert hostvars["course"]["registry_type"] == "quay"
+    # a regular expression as the convention, and an explicit stage that says so
+    assert hostvars["atlas-staging"]["hub_stage"] == "staging"
+    assert hostvars["course"]["hub_stage"] == "staging"
+    assert hostvars["course"]["fleet_hub_stage_source"] == "name matches the pattern '^(atlas|course)' (imported convention)"
+    assert hostvars["bering-staging"]["hub_stage"] == "production"
+    assert hostvars["bering-staging"]["fleet_hub_stage_source"] == (
+        "hub_vars.bering-staging.hub_stage of the inventory source (explicit)")
+
+
+def test_cluster_hub_host_names_allow_a_staging_hub_per_cluster(sample_fleet: Path, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(sample_fleet, fleet)
+    for cluster in ("gke-atlas", "eks-bering"):
+        path = fleet / CLUSTERS / cluster / "cluster.yaml"
+        data = yaml.safe_load(path.read_text())
+        data["hubs"][0]["name"] = "staging"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    default = write_source(tmp_path / "a", {"config_dir": str(fleet)})
+    proc = ansible_inventory("-i", str(default), "--graph")
+    assert "hub name 'staging' is also used by cluster 'eks-bering'" in proc.stderr
+    assert "host_names: cluster_hub" in proc.stderr
+    source = write_source(tmp_path / "b", {"config_dir": str(fleet), "host_names": "cluster_hub"})
+    hostvars = inventory_list(source)["_meta"]["hostvars"]
+    assert {"gke-atlas-staging", "eks-bering-staging", "gke-atlas-ocean", "onprem-delta-delta-binder"} <= set(hostvars)
+    assert hostvars["gke-atlas-staging"]["hub_name"] == "staging"
+    assert hostvars["gke-atlas-staging"]["hub_namespace"] == "staging"
+    assert hostvars["gke-atlas-staging"]["hub_stage"] == "staging"
+
+
+def test_options_naming_what_the_fleet_lacks_are_refused(sample_fleet: Path, tmp_path: Path) -> None:
+    source = write_source(tmp_path, {"config_dir": str(sample_fleet), "cluster_vars": {"gke-atlsa": {}},
+                                     "hub_vars": {"ocean": {"hub_stage": "canary"}}})
+    proc = ansible_inventory("-i", str(source), "--graph")
+    assert "cluster_vars.gke-atlsa: 'gke-atlsa' is not in the fleet" in proc.stderr
+    assert "hub_vars.ocean.hub_stage: 'canary' is not a stage" in proc.stderr
+
+
+def test_stage_convention() -> None:
+    assert stage_of("r-staging") == ("staging", "name contains 'staging' (imported convention)")
+    assert stage_of("prod")[0] == "production"
+    assert stage_of("canary-1", r"^canary-\d$")[0] == "staging"
+
+
+# ---------------------------------------------------------------------------------------
+# Validation: every rule has a failing case naming file, cluster, hub and key
+# ---------------------------------------------------------------------------------------
+
+
+def _problem_matches(problem: str, clusters_dir: Path, expected: Expected) -> bool:
+    return (problem.startswith(f"{clusters_dir / expected.file}: cluster {expected.cluster!r}, ")
+            and expected.hub in problem
+            and f": {expected.key}: " in problem
+            and all(word in problem for word in expected.words))
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_validation_rule(case: str, sample_fleet: Path, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    expected = make_bad_fleet(sample_fleet, fleet, case)
+    problems = [str(problem) for problem in load_fleet(fleet).problems]
+    assert any(_problem_matches(p, fleet / CLUSTERS, expected) for p in problems), "\n".join(problems)
+
+
+def test_every_problem_of_every_hub_is_reported_at_once(sample_fleet: Path, tmp_path: Path) -> None:
+    """Problems in several clusters and in hubs after the first are all listed in one error."""
+    fleet = tmp_path / "fleet"
+    shutil.copytree(sample_fleet, fleet)
+    cases = ("values-file-missing", "secret-not-encrypted", "provider-block-key-missing", "duplicate-domain",
+             "hub-name-not-dns-label")
+    expectations = [BAD_CASES[case](fleet) for case in cases]
+    env = project_env(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
+    proc = ansible_inventory("-i", str(fleet / "hubs.fleet.yml"), "--graph", env=env)
+    assert proc.returncode != 0
+    problems = [line[2:] for line in proc.stderr.splitlines() if line.startswith("- /")]
+    for expected in expectations:
+        assert any(_problem_matches(p, fleet / CLUSTERS, expected) for p in problems), (expected, proc.stderr)
+    assert not any(host in proc.stdout for host in SAMPLE_HUBS)
+
+
+def test_sample_fleet_as_committed_lacks_only_the_secret_files(repo_root: Path) -> None:
+    problems = load_fleet(repo_root / "tests" / "data" / "fleet").problems
+    assert problems
+    assert all(p.key.startswith("helm_chart_values_files[") and "secret.values.yaml does not exist" in p.message
+               for p in problems), "\n".join(map(str, problems))
+
+
+# ---------------------------------------------------------------------------------------
+# The sample hubs against the hub model and the real charts' schemas
+# ---------------------------------------------------------------------------------------
+
+
+def _templated_hub_vars(source: Path) -> dict[str, dict[str, Any]]:
+    """Every hub's variables as the roles see them (templated), via Ansible's own managers."""
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
+    from ansible.template import Templar
+    from ansible.vars.manager import VariableManager
+    from hub_support import _plain
+
+    init_plugin_loader()
+    loader = DataLoader()
+    manager = InventoryManager(loader=loader, sources=[str(source)])
+    variables = VariableManager(loader=loader, inventory=manager)
+    result = {}
+    for host in manager.get_hosts():
+        raw = variables.get_vars(host=host, include_hostvars=False)
+        templar = Templar(loader=loader, variables=raw)
+        result[host.name] = _plain({k: templar.template(v) for k, v in raw.items()
+                                    if k.startswith(("hub_", "cluster_", "jupyterhub_", "binderhub_service_", "registry_"))})
+    return result
+
+
+def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Path, shared_schemas: Path) -> None:
+    hubs = _templated_hub_vars(sample_fleet / "hubs.fleet.yml")
+    if not hubs:
+        pytest.skip("the inventory plugin is not enabled for in-process use (ANSIBLE_CONFIG)")
+    assert sorted(hubs) == SAMPLE_HUBS
+    validators = {chart: (jsonschema.Draft7Validator(load_yaml(shared_schemas / f"{chart}.values.schema.yaml")),
+                          load_yaml(shared_schemas / f"{chart}.values.yaml"))
+                  for chart in ("jupyterhub", "binderhub-service")}
+    for name, variables in hubs.items():
+        model_vars = {k: v for k, v in variables.items() if not k.startswith("registry_")}
+        # The hub roles merge the secret values files in memory at deploy time; the model
+        # reads plain values files only.
+        model_vars["hub_values_files"] = [p for p in variables["hub_values_files"] if "secret" not in Path(p).name]
+        model = build_model(model_vars, charts_dir=str(ROOT / "charts"))
+        registry_vars = {k: v for k, v in variables.items() if k.startswith("registry_")}
+        hub = InventoryHub(name, model_vars, str(sample_fleet), registry_vars.get("registry_type") == "quay", registry_vars)
+        registry = registry_view(local_registry_definition(hub), model.hub.name)
+        rendered = render_values(model, registry)
+        auth = AUTHENTICATOR_CLASS_NAMES[model.jupyterhub.auth.type]
+        secrets = placeholder_secret_values(auth, registry.pull_secret_required)
+        for chart, (validator, defaults) in validators.items():
+            final = json.loads(json.dumps(merged_with_defaults(defaults, release_values(rendered[chart], secrets, chart))))
+            errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(final)]
+            assert not errors, f"{name} {chart}: {errors}"
+        assert ("dask-gateway" in model.releases) is variables["hub_dask_gateway_enabled"]
+
+
+# ---------------------------------------------------------------------------------------
+# The generator's large fleet
+# ---------------------------------------------------------------------------------------
+
+
+def test_generated_fleet_of_95_hubs_parses(tmp_path: Path, fleet_key: AgeKey, record_property) -> None:
+    output = tmp_path / "big"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "generate-fleet.py"), "--output", str(output),
+                           "--age-recipient", fleet_key.recipient], cwd=ROOT, env=sops_env(fleet_key) | {
+                               "PATH": project_env()["PATH"]}, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["per_cluster"]["big"] == 95
+    started = time.monotonic()
+    listing = inventory_list(output / "hubs.fleet.yml")
+    seconds = time.monotonic() - started
+    record_property("fleet_inventory_seconds", round(seconds, 2))
+    print(f"\nansible-inventory --list of {summary['hubs']} hubs on {summary['clusters']} clusters: {seconds:.2f}s")
+    assert len(listing["cluster_big"]["hosts"]) == 95
+    assert len(listing["_meta"]["hostvars"]) == summary["hubs"]
+    assert set(listing["stage_staging"]["hosts"]) == {"big-staging"} | {f"small-{i}-staging" for i in range(1, 5)}
+    assert all(Path(p).is_file() for v in listing["_meta"]["hostvars"].values() for p in v["hub_values_files"])
+
+
+# ---------------------------------------------------------------------------------------
+# End to end: one imagebuilding hub of the sample fleet on the embedded local cluster
+# ---------------------------------------------------------------------------------------
+
+
+def _local_source(directory: Path, fleet: Path, hub_vars: dict[str, Any] | None = None) -> Path:
+    """A source that points every cluster of ``fleet`` at the embedded cluster, with local settings."""
+    local = ROOT / ".local"
+    (directory / "group_vars").mkdir(parents=True, exist_ok=True)
+    (directory / "group_vars" / "all.yml").write_text(yaml.safe_dump({
+        "jupyterhub_auth": {"type": "dummy", "allowed_users": ["alice"]},
+        "jupyterhub_storage": {"type": "dynamic", "capacity": "1Gi"},
+        "cluster_node_pools": {"core": {"hub.jupyter.org/node-purpose": "core"},
+                               "user": {"hub.jupyter.org/node-purpose": "user"}},
+        "registry_type": "generic", "registry_host": "127.0.0.1:5443", "registry_url": "https://127.0.0.1:5443",
+        "registry_ca_file": str(local / "cluster" / "pki" / "ca.crt"),
+        "registry_htpasswd_file": str(local / "registry" / "htpasswd"),
+    }))
+    options: dict[str, Any] = {
+        "config_dir": str(fleet), "local": True,
+        "kubeconfig_override": str(local / "cluster" / "kubeconfig"), "kube_context_override": "",
+        "prepend_values_files": [str(LOCAL_VALUES)],
+        "fleet_vars": {"hub_charts_source": "local"},
+    }
+    if hub_vars:
+        options["hub_vars"] = hub_vars
+    return write_source(directory, options, "local.fleet.yml")
+
+
+@pytest.mark.slow
+def test_deploy_one_sample_hub_to_the_local_cluster(sample_fleet: Path, fleet_key: AgeKey, tmp_path: Path,
+                                                    kubeconfig: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(sample_fleet, fleet)
+    env = project_env(SOPS_AGE_KEY_FILE=str(fleet_key.key_file), KUBECONFIG=str(kubeconfig))
+    source = _local_source(tmp_path / "src", fleet)
+    first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
+    refused = first.rc != 0 and SOPS_REFUSED.search(first.output)
+    if refused:
+        # The hub roles do not yet read sops-encrypted entries of hub_values_files. Deploy the
+        # hub with its own secret file left to the secrets role (secrets_dir is the cluster
+        # directory, so it is the same enc-<hub>.secret.values.yaml) to check the rest.
+        plain = [str(LOCAL_VALUES)] + [str(fleet / CLUSTERS / "onprem-delta" / name)
+                                       for name in ("common.values.yaml", f"{E2E_HUB}.values.yaml")]
+        source = _local_source(tmp_path / "src-plain", fleet, {E2E_HUB: {"hub_values_files": plain}})
+        first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
+    assert first.rc == 0, first.output[-6000:]
+    assert first.recap()[E2E_HUB]["failed"] == 0
+    second = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
+    assert second.rc == 0, second.output[-6000:]
+    assert second.recap()[E2E_HUB]["changed"] == 0, second.output[-6000:]
+    releases = subprocess.run(["helm", "list", "-n", E2E_HUB, "-o", "json"], env=env, capture_output=True, text=True,
+                              check=True)
+    assert {r["name"] for r in json.loads(releases.stdout)} >= {"jupyterhub", "binderhub-service"}
+    if refused:
+        pytest.xfail("the hub roles refuse sops-encrypted entries of hub_values_files (\"top-level key 'sops' ... is "
+                     "not a chart of the hub\"); deployed and converged with the hub's secret file left to the "
+                     "secrets role instead")
