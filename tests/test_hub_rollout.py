@@ -1,0 +1,113 @@
+"""The rollout report and the no-op fast path's digest, without a cluster."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import sys
+from pathlib import Path
+
+from ansible.module_utils.hub_rollout import (
+    DIGEST_ANNOTATION,
+    decode_release,
+    desired_state_digest,
+    release_summary,
+    rollout_status,
+)
+
+_PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
+sys.path[:0] = [str(_PLUGINS / "callback"), str(_PLUGINS / "action")]
+
+import hub_health  # noqa: E402
+import hub_rollout_report  # noqa: E402
+
+
+def test_digest_is_stable_and_covers_values_and_chart(tmp_path: Path) -> None:
+    values = {"hub": {"config": {"a": 1, "b": [1, 2]}}, "secret": "s3cret"}
+    reordered = {"secret": "s3cret", "hub": {"config": {"b": [1, 2], "a": 1}}}
+    digest = desired_state_digest("jupyterhub", "4.4.0", values)
+    assert digest == desired_state_digest("jupyterhub", "4.4.0", reordered)
+    assert digest.startswith("sha256:")
+    assert "s3cret" not in digest
+    assert digest != desired_state_digest("jupyterhub", "4.4.0", {**values, "secret": "other"})
+    assert digest != desired_state_digest("jupyterhub", "4.4.1", values)
+
+
+def test_digest_of_a_chart_directory_follows_its_files(tmp_path: Path) -> None:
+    (tmp_path / "Chart.yaml").write_text("name: x\nversion: 1.0.0\n")
+    before = desired_state_digest(str(tmp_path), "", {})
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "a.yaml").write_text("kind: ConfigMap\n")
+    assert desired_state_digest(str(tmp_path), "", {}) != before
+
+
+def helm_secret(revision: int, digest: str = "") -> dict[str, object]:
+    record = {"chart": {"metadata": {"name": "jupyterhub", "version": "4.4.0"}}, "version": revision}
+    data = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
+    annotations = {DIGEST_ANNOTATION: digest} if digest else {}
+    return {"metadata": {"labels": {"version": str(revision)}, "annotations": annotations}, "data": {"release": data}}
+
+
+def test_release_summary_reads_helms_release_secret() -> None:
+    assert decode_release(helm_secret(3)["data"]["release"])["version"] == 3  # type: ignore[index]
+    assert release_summary(helm_secret(3, "sha256:ab")) == {
+        "revision": 3, "chart": "jupyterhub", "chart_version": "4.4.0", "digest": "sha256:ab"}
+    assert release_summary(None)["revision"] == 0
+
+
+def test_rollout_status() -> None:
+    assert rollout_status(2, 3, failed=False) == "changed"
+    assert rollout_status(2, 2, failed=False) == "unchanged"
+    assert rollout_status(2, 2, failed=True) == "failed"
+
+
+def test_report_table_and_failed_hubs() -> None:
+    report = hub_rollout_report.CallbackModule()
+    row = {"hub": "a", "cluster": "c1", "release": "jupyterhub", "namespace": "a", "chart": "jupyterhub",
+           "chart_version": "4.4.0", "revision_before": 1, "revision_after": 2, "status": "changed", "duration": 3.0}
+    report._releases["a"] = [row]
+    report._first.update(a=0.0, b=0.0)
+    report._last.update(a=3.0, b=1.0)
+    report._errors["b"] = "registry unreachable"
+    report._clusters.update(a="c1", b="c2")
+    rows = report.rows()
+    assert [(r["hub"], r["status"]) for r in rows] == [("a", "changed"), ("b", "failed")]
+    assert rows[1]["error"] == "registry unreachable"
+    lines = hub_rollout_report.table(rows).splitlines()
+    assert lines[0].split() == ["hub", "cluster", "release", "chart", "version", "revision", "status", "duration"]
+    assert "1 -> 2" in lines[1]
+    assert lines[2].startswith("b ") and "failed" in lines[2]
+
+
+def test_health_durations() -> None:
+    assert hub_health.seconds("5m0s") == 300
+    assert hub_health.seconds("1h30s") == 3630
+    assert hub_health.seconds(0) == 0
+    assert hub_health.seconds("45") == 45
+
+
+def test_health_rollout_state_of_deployments_and_daemonsets() -> None:
+    meta = {"name": "hub", "generation": 2}
+    rolled_out = {"metadata": meta, "spec": {"replicas": 1},
+                  "status": {"observedGeneration": 2, "updatedReplicas": 1, "availableReplicas": 1}}
+    assert hub_health.deployment_pending(rolled_out) == ""
+    waiting = {**rolled_out, "status": {"observedGeneration": 2, "updatedReplicas": 1}}
+    assert hub_health.deployment_pending(waiting) == "0/1 availableReplicas"
+    daemonset = {"metadata": meta, "status": {"observedGeneration": 2, "desiredNumberScheduled": 2,
+                                              "updatedNumberScheduled": 2, "numberAvailable": 1}}
+    assert hub_health.daemonset_pending(daemonset) == "1/2 numberAvailable"
+
+
+def test_health_names_pending_pods_and_scheduling_events() -> None:
+    pod = {"metadata": {"name": "hub-abc"}, "status": {"phase": "Pending", "conditions": [
+        {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/4 nodes are available"}]}}
+    assert hub_health.pod_problems(pod) == (
+        "pod hub-abc Pending (PodScheduled=False Unschedulable: 0/4 nodes are available)")
+    ready = {"metadata": {"name": "proxy"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    assert hub_health.pod_problems(ready) == ""
+    event = {"type": "Warning", "reason": "FailedScheduling", "message": "0/4 nodes are available",
+             "involved_object": {"kind": "Pod", "name": "hub-abc"}, "metadata": {"creation_timestamp": "t"}}
+    normal = {**event, "type": "Normal", "reason": "Scheduled"}
+    assert hub_health.event_lines([event, normal]) == [
+        "pod hub-abc: Unschedulable (FailedScheduling): 0/4 nodes are available"]
