@@ -111,3 +111,19 @@ def test_health_names_pending_pods_and_scheduling_events() -> None:
     normal = {**event, "type": "Normal", "reason": "Scheduled"}
     assert hub_health.event_lines([event, normal]) == [
         "pod hub-abc: Unschedulable (FailedScheduling): 0/4 nodes are available"]
+
+
+def test_waves_put_canaries_first_and_bound_each_cluster() -> None:
+    from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_waves
+
+    hubs = [{"host": f"a-prod-{i}", "cluster": "a", "stage": "production"} for i in range(5)]
+    hubs += [{"host": "a-staging", "cluster": "a", "stage": "staging"},
+             {"host": "b-staging", "cluster": "b", "stage": "staging"},
+             {"host": "b-prod", "cluster": "b", "stage": "production"}]
+    waves = rollout_waves(hubs, 2)
+    assert waves == [["a-staging", "b-staging"], ["a-prod-0", "a-prod-1", "b-prod"], ["a-prod-2", "a-prod-3"],
+                     ["a-prod-4"]]
+    for wave in waves:
+        assert sum(host.startswith("a-") for host in wave) <= 2
+    assert blocked_by_canaries(hubs, ["a-staging"]) == [f"a-prod-{i}" for i in range(5)]
+    assert blocked_by_canaries(hubs, ["b-prod"]) == []

@@ -1,0 +1,29 @@
+"""Filters of the rollout waves (``module_utils/hub_waves.py``): ``hub_rollout_waves`` and
+``hub_blocked_by_canaries``, fed with ``[{host, cluster, stage}]`` of the selected hubs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+
+_MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_waves  # noqa: E402
+
+
+def hub_rollout_waves(hubs: Iterable[Mapping[str, str]], max_parallel: int = 5) -> list[list[str]]:
+    return rollout_waves(hubs, int(max_parallel))
+
+
+def hub_blocked_by_canaries(hubs: Iterable[Mapping[str, str]], failed: Iterable[str]) -> list[str]:
+    return blocked_by_canaries(hubs, failed)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {"hub_rollout_waves": hub_rollout_waves, "hub_blocked_by_canaries": hub_blocked_by_canaries}

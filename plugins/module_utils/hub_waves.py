@@ -1,0 +1,44 @@
+"""Rollout waves: canaries before production per cluster, at most K hubs of a cluster at once.
+
+A cluster's hubs are cut into chunks of at most ``max_parallel`` hubs, its staging hubs'
+chunks first; wave *i* is every cluster's *i*-th chunk. Deploying the waves one after the
+other keeps each cluster's staging hubs ahead of its production hubs and never has more
+than ``max_parallel`` hubs of one cluster deploying, while clusters proceed side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+STAGES = ("staging", "production")
+
+
+def _chunks(hosts: list[str], size: int) -> list[list[str]]:
+    return [hosts[i:i + size] for i in range(0, len(hosts), size)]
+
+
+def cluster_chunks(hubs: Iterable[Mapping[str, str]], max_parallel: int) -> dict[str, list[list[str]]]:
+    """cluster -> its chunks in deploy order (staging chunks, then production chunks)."""
+    if max_parallel < 1:
+        raise ValueError(f"cluster_max_parallel_deploys must be at least 1, not {max_parallel}")
+    by_cluster: dict[str, dict[str, list[str]]] = {}
+    for hub in hubs:
+        stage = hub.get("stage") if hub.get("stage") in STAGES else "production"
+        by_cluster.setdefault(hub["cluster"], {s: [] for s in STAGES})[stage].append(hub["host"])
+    return {cluster: [chunk for stage in STAGES for chunk in _chunks(sorted(stages[stage]), max_parallel)]
+            for cluster, stages in sorted(by_cluster.items())}
+
+
+def rollout_waves(hubs: Iterable[Mapping[str, str]], max_parallel: int) -> list[list[str]]:
+    """The waves: lists of hosts deployed together."""
+    chunks = cluster_chunks(hubs, max_parallel)
+    depth = max((len(c) for c in chunks.values()), default=0)
+    return [[host for cluster in chunks.values() if i < len(cluster) for host in cluster[i]] for i in range(depth)]
+
+
+def blocked_by_canaries(hubs: Iterable[Mapping[str, str]], failed: Iterable[str]) -> list[str]:
+    """Production hubs of every cluster where a staging hub (canary) failed."""
+    hubs = list(hubs)
+    failed = set(failed)
+    stopped = {hub["cluster"] for hub in hubs if hub.get("stage") == "staging" and hub["host"] in failed}
+    return sorted(hub["host"] for hub in hubs if hub["cluster"] in stopped and hub.get("stage") != "staging")
