@@ -24,6 +24,7 @@ Writes only below DIR, which must not exist yet or be empty.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import itertools
 import json
 import os
@@ -77,7 +78,7 @@ def sops_encrypt(path: Path, content: dict[str, Any], recipient: str) -> None:
          "--filename-override", str(path), "/dev/stdin"],
         input=yaml.safe_dump(content), capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
-        sys.exit(f"sops could not encrypt {path}: {proc.stderr.strip()}")
+        raise SystemExit(f"sops could not encrypt {path}: {proc.stderr.strip()}")
     path.write_text(proc.stdout)
 
 
@@ -94,13 +95,17 @@ def write_yaml(path: Path, data: object, header: str = "") -> None:
 def write_cluster(clusters_dir: Path, cluster: str, provider: str, count: int, recipient: str | None) -> int:
     directory = clusters_dir / cluster
     write_yaml(directory / "common.values.yaml", {"jupyterhub": {"cull": {"every": 600}}})
+    names = hub_names(cluster, count)
+    if recipient:  # one sops process per file, a few at a time
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda hub: sops_encrypt(directory / f"enc-{hub}.secret.values.yaml", secret_values(),
+                                                   recipient), names))
     hubs = []
-    for index, hub in enumerate(hub_names(cluster, count)):
+    for index, hub in enumerate(names):
         dask = index % 10 == 9
         write_yaml(directory / f"{hub}.values.yaml", hub_values(hub, dask))
         files = ["common.values.yaml", f"{hub}.values.yaml"]
         if recipient:
-            sops_encrypt(directory / f"enc-{hub}.secret.values.yaml", secret_values(), recipient)
             files.append(f"enc-{hub}.secret.values.yaml")
         hubs.append({"name": hub, "display_name": f"Hub {hub}", "domain": f"{hub}.hubs.example.org",
                      "helm_chart": "daskhub" if dask else "basehub", "helm_chart_values_files": files})

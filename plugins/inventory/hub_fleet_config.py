@@ -210,26 +210,63 @@ class InventoryModule(BaseInventoryPlugin):
 
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:  # noqa: ANN401
         super().parse(inventory, loader, path, cache)
-        source_dir = Path(path).absolute().parent
-        root = None if is_source_file_name(path) else find_fleet_root(path)
-        if root is not None:
-            if fleet_source_files(root) or self._already_read(root) or not cluster_files(clusters_dir_of(root)):
-                return
-            self.set_options(direct={"plugin": self.NAME})
-            config_dir, source_dir = root, root
-        else:
-            self._read_config_data(path)
-            config_dir = Path(_resolve(self.get_option("config_dir") or str(source_dir), source_dir))
-        fleet = load_fleet(config_dir, self.get_option("host_names"))
-        problems = fleet.problems + self._option_problems(fleet, path)
-        if problems:
-            raise AnsibleParserError(str(FleetConfigError(fleet.clusters_dir, problems)))
-        self._populate(fleet, source_dir, str(config_dir))
+        if is_source_file_name(path):
+            self._read_once(str(Path(path).absolute()), claimed=False)
+            return
+        # A file of a fleet directory given with -i <dir>: read the fleet once, with its own
+        # source file when it has one (several: each is read where the inventory includes it).
+        root = find_fleet_root(path)
+        sources = fleet_source_files(root) if root is not None else []
+        if len(sources) == 1:
+            self._read_once(str(sources[0]), claimed=True)
+        elif root is not None and not sources and cluster_files(clusters_dir_of(root)):
+            self._read_once(str(root), claimed=True)
 
     # -----------------------------------------------------------------------------------
 
-    def _already_read(self, root: Path) -> bool:
-        return any(group.vars.get("fleet_config_dir") == str(root) for group in self.inventory.groups.values())
+    def _state(self) -> tuple[set[str], dict[str, str]]:
+        """Sources this inventory has read, and the problems of those that failed."""
+        data = getattr(self.inventory, "__wrapped__", self.inventory)
+        state = getattr(data, "_hub_fleet_config_state", None)
+        if state is None:
+            state = (set(), {})
+            data._hub_fleet_config_state = state
+        return state
+
+    def _read_once(self, source: str, *, claimed: bool) -> None:
+        """Read a source file or a fleet directory the first time it comes up.
+
+        A claimed file (a file of a fleet directory) must not fail: other plugins would then
+        read it, e.g. a values file as a YAML inventory. Its problems are shown as an error
+        and no hub is added; the source file itself, when the inventory includes it, raises.
+        """
+        seen, failed = self._state()
+        if source in seen:
+            if not claimed and source in failed:
+                raise AnsibleParserError(failed[source])
+            return
+        seen.add(source)
+        try:
+            if Path(source).is_dir():
+                self.set_options(direct={"plugin": self.NAME})
+                self._read_fleet(Path(source), Path(source), source)
+            else:
+                self._read_config_data(source)
+                source_dir = Path(source).parent
+                config_dir = Path(_resolve(self.get_option("config_dir") or str(source_dir), source_dir))
+                self._read_fleet(config_dir, source_dir, source)
+        except AnsibleParserError as error:
+            failed[source] = str(error)
+            if not claimed:
+                raise
+            display.error(f"hub_fleet_config: no hubs added from {source}: {error}")
+
+    def _read_fleet(self, config_dir: Path, source_dir: Path, source: str) -> None:
+        fleet = load_fleet(config_dir, self.get_option("host_names"))
+        problems = fleet.problems + self._option_problems(fleet, source)
+        if problems:
+            raise AnsibleParserError(str(FleetConfigError(fleet.clusters_dir, problems)))
+        self._populate(fleet, source_dir, str(config_dir))
 
     def _option_problems(self, fleet: Fleet, path: str) -> list[Problem]:
         """Options that name clusters, providers or hosts the fleet does not have."""

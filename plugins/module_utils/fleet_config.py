@@ -197,8 +197,21 @@ class _ClusterReader:
 
     def is_encrypted(self, file_path: str) -> bool:
         if file_path not in self.sops_cache:
-            self.sops_cache[file_path] = is_sops_encrypted(file_path)
+            self.sops_cache[file_path] = has_sops_metadata(file_path)
         return self.sops_cache[file_path]
+
+
+def has_sops_metadata(path: str) -> bool:
+    """``sops_files.is_sops_encrypted`` with the C YAML parser for YAML and JSON files (a fleet has many)."""
+    if not path.lower().endswith((".yaml", ".yml", ".json")):
+        return is_sops_encrypted(path)
+    try:
+        with open(path, "rb") as handle:
+            data = yaml.load(handle, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
+    except Exception:  # any read or parse error means "not a sops document"; never show the content
+        return False
+    metadata = data.get("sops") if isinstance(data, Mapping) else None
+    return isinstance(metadata, Mapping) and all(key in metadata for key in ("mac", "lastmodified"))
 
 
 def _hub_names_of(data: Mapping[str, Any]) -> list[str]:
@@ -494,7 +507,7 @@ def kube_access(cluster: FleetCluster) -> dict[str, Any]:
         context = f"arn:aws:eks:{block['region']}:{block['account']}:cluster/{block['clusterName']}"
     elif cluster.provider == "azure":
         context = str(block["cluster"])
-    elif credentials_file and Path(credentials_file).is_file() and is_sops_encrypted(credentials_file):
+    elif credentials_file and Path(credentials_file).is_file() and has_sops_metadata(credentials_file):
         context, encrypted = cluster.name, True
     else:
         kubeconfig = credentials_file
