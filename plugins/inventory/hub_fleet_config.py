@@ -43,8 +43,10 @@ description:
     options.
   - "The source is a YAML file whose name ends in C(.fleet.yml), C(.fleet.yaml) or is C(hub_fleet_config.yml)
     (C(.yaml)), with C(plugin: hub_fleet_config). A fleet directory given directly (C(-i <dir>) where C(<dir>)
-    holds C(config/clusters)) works too when it has no such file: every file below C(config/clusters) is then
-    claimed by this plugin and the fleet is read once, with the default options."
+    holds C(config/clusters)) works too: every file below C(config/clusters) is claimed by this plugin (so no other
+    plugin reads a values file as an inventory) and the fleet is read once, with the options of the directory's
+    own source file when it has exactly one, else with the defaults. Problems found that way are shown as an
+    error and no hub is added; a source file given directly fails as an inventory source."
 options:
   plugin:
     description: Marks the file as a source of this plugin.
