@@ -1,5 +1,5 @@
 """Filters of the rollout waves (``module_utils/hub_waves.py``): ``hub_rollout_waves`` and
-``hub_blocked_by_canaries``, fed with ``[{host, cluster, stage}]`` of the selected hubs."""
+``hub_blocked_by_canaries`` and ``hub_rollout_plan``, fed with ``[{host, cluster, stage}]`` of the selected hubs."""
 
 from __future__ import annotations
 
@@ -13,17 +13,28 @@ _MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_waves  # noqa: E402
+from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_plan, rollout_waves  # noqa: E402
 
 
-def hub_rollout_waves(hubs: Iterable[Mapping[str, str]], max_parallel: int = 5) -> list[list[str]]:
+def hub_rollout_waves(hubs: Iterable[Mapping[str, object]], max_parallel: int = 5) -> list[list[str]]:
     return rollout_waves(hubs, int(max_parallel))
 
 
-def hub_blocked_by_canaries(hubs: Iterable[Mapping[str, str]], failed: Iterable[str]) -> list[str]:
+def hub_blocked_by_canaries(hubs: Iterable[Mapping[str, object]], failed: Iterable[str]) -> list[str]:
     return blocked_by_canaries(hubs, failed)
+
+
+def hub_rollout_plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]],
+                     max_parallel: int = 5, max_fail_percentage: int = 100) -> dict[str, object]:
+    """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys."""
+    hubs = [{"host": host, "cluster": str(hostvars[host].get("cluster_name", "")),
+             "stage": str(hostvars[host].get("hub_stage", "production")),
+             "max_parallel": int(hostvars[host].get("cluster_max_parallel_deploys", max_parallel))}
+            for host in hosts]
+    return rollout_plan(hubs, int(max_parallel), int(max_fail_percentage))
 
 
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"hub_rollout_waves": hub_rollout_waves, "hub_blocked_by_canaries": hub_blocked_by_canaries}
+        return {"hub_rollout_waves": hub_rollout_waves, "hub_blocked_by_canaries": hub_blocked_by_canaries,
+                "hub_rollout_plan": hub_rollout_plan}
