@@ -159,10 +159,14 @@ def build_inventory(root: Path, entries: list[Entry]) -> Path:
     return inventory
 
 
+PLAY_LINE = re.compile(r"^PLAY \[(?P<play>[^\]]*)\]", re.MULTILINE)
+
+
 def deploy_play_ran(output: str) -> bool:
-    """Whether any task of the deploy play (play 2 of hub.yml) started."""
-    _, marker, rest = output.partition("PLAY [Deploy the hubs]")
-    return bool(marker) and "TASK [" in rest
+    """Whether any task of a play after the validate play (the deploy play of hub.yml) started."""
+    plays = list(PLAY_LINE.finditer(output))
+    later = [m for m in plays if not m["play"].startswith("Validate")]
+    return bool(later) and "TASK [" in output[later[0].end():]
 
 
 def parse_failures(output: str) -> dict[str, Failure]:
