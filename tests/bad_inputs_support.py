@@ -123,7 +123,8 @@ def _copy_or_encrypt(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
         return
     env = project_env()
-    recipient = subprocess.run(["age-keygen", "-y", env["SOPS_AGE_KEY_FILE"]], env=env, capture_output=True,
+    key_file = env.get("SOPS_AGE_KEY_FILE", str(ROOT / ".local" / "age" / "keys.txt"))
+    recipient = subprocess.run(["age-keygen", "-y", key_file], env=env, capture_output=True,
                                text=True, check=True).stdout.strip()
     out = subprocess.run(["sops", "encrypt", "--age", recipient, "--input-type", "yaml", "--output-type", "yaml",
                           "/dev/stdin"], input="jupyterhub: {hub: {services: {binder: {apiToken: dummy}}}}\n",
