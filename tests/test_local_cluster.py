@@ -140,6 +140,7 @@ SECOND = {
 
 def second_cluster(state: str, tmp: Path) -> tuple[int, str, int]:
     extra = {**SECOND, "local_cluster_state": state, "local_cluster_dir": str(tmp / "cluster"),
+             "local_cluster_registry_dir": str(tmp / "registry"),
              "local_cluster_kubeconfig": str(tmp / "cluster" / "admin.kubeconfig")}
     run = run_playbook("playbooks/local_cluster.yml", "-e", json.dumps(extra))
     return run.rc, run.output, run.changed()
