@@ -100,14 +100,18 @@ lint: venv ## ansible-lint (production profile), yamllint, ruff
 
 .PHONY: pytest
 pytest: cluster-up ## the pytest suite (uses the embedded cluster, registry and sops)
-	@pytest -q tests
+	@pytest -q --durations=15 --ignore=tests/test_bad_inputs.py tests
+
+.PHONY: reliability
+reliability: cluster-up ## the bad-input catalog and leak scan; writes reports/reliability.json
+	@python scripts/reliability.py
 
 .PHONY: molecule
 molecule: setup ## molecule default scenario on the embedded cluster
 	@molecule test -s default
 
 .PHONY: test
-test: lint pytest molecule ## everything CI runs
+test: lint pytest reliability molecule ## everything CI runs
 
 .PHONY: clean
 clean: cluster-down ## stop the cluster and remove local state (keeps the tools cache)
