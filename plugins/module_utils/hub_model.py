@@ -319,8 +319,17 @@ class HubModel:
 # ---------------------------------------------------------------------------------------
 
 
+_TYPE_NAMES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+    (dict, "mapping"), (list, "list"), (tuple, "list"),
+)
+
+
 def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
+    """A YAML-level name of the value's type (Ansible hands over tagged subclasses of str/dict/list)."""
+    if value is None:
+        return "null"
+    return next((name for kind, name in _TYPE_NAMES if isinstance(value, kind)), type(value).__name__)
 
 
 def _read_str(errs: Errors, path: str, value: object, *, required: bool = False, default: str = "") -> str:
