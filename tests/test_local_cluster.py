@@ -169,7 +169,7 @@ def test_lifecycle_start_twice_crash_report_and_stop(tmp_path: Path, tool_bin: P
         assert rc == 0, out
         assert changed == 0, f"starting a running cluster changed something:\n{out}"
 
-        scheduler_pid = int((tmp_path / "cluster" / "run" / "kube-scheduler.pid").read_text())
+        scheduler_pid = int((tmp_path / "cluster" / "run" / "kube-scheduler.pid").read_text().split()[0])
         os.kill(scheduler_pid, signal.SIGKILL)
         wait_for(lambda: not Path(f"/proc/{scheduler_pid}").exists() or
                  Path(f"/proc/{scheduler_pid}/stat").read_text().split()[2] == "Z", timeout=10)

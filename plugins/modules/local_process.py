@@ -87,6 +87,7 @@ log_tail:
   type: str
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -102,10 +103,21 @@ from ansible.module_utils.basic import AnsibleModule
 
 
 def read_pid(pid_file: Path) -> int:
+    """The recorded pid, or 0 when the file is missing or the pid now belongs to another program.
+
+    The pid file holds the pid and the program path: a pid reused by an unrelated process
+    after a crash is never signalled.
+    """
     try:
-        return int(pid_file.read_text().strip())
+        lines = pid_file.read_text().split("\n")
+        pid = int(lines[0].strip())
     except (OSError, ValueError):
         return 0
+    program = lines[1].strip() if len(lines) > 1 else ""
+    current = cmdline(pid)
+    if current is not None and program and current[0] != program:
+        return 0
+    return pid
 
 
 def cmdline(pid: int) -> list[str] | None:
@@ -167,7 +179,7 @@ def spawn(argv: list[str], env: dict[str, str], log_file: Path, pid_file: Path) 
             argv, stdin=devnull, stdout=log, stderr=subprocess.STDOUT,
             env=full_env, start_new_session=True, close_fds=True,
         )
-    pid_file.write_text(f"{proc.pid}\n")
+    pid_file.write_text(f"{proc.pid}\n{argv[0]}\n")
     return proc
 
 
@@ -197,14 +209,22 @@ def wait_ready(module: AnsibleModule, pid: int, log_file: Path, child: subproces
     )
 
 
+def send(pid: int, sig: signal.Signals) -> None:
+    """Signal the process group the process leads, or the process alone when it leads none."""
+    try:
+        os.killpg(pid, sig)
+        return
+    except (ProcessLookupError, PermissionError):
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
 def stop(pid: int, timeout: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
+        if cmdline(pid) is None:
             return
-        except PermissionError:
-            os.kill(pid, sig)
+        send(pid, sig)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if cmdline(pid) is None:
