@@ -120,11 +120,22 @@ def test_refuses_what_it_cannot_edit_safely(tmp_path: Path, text: str, message: 
 
 # --- registry_sa_keys ---------------------------------------------------------------
 
+def _test_private_key_pem() -> str:
+    """A throwaway RSA key made at test time (never a committed key)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 SA_KEY = {
     "type": "service_account",
     "project_id": "my-project-123",
     "private_key_id": "0123abcd",
-    "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIfake\\n-----END PRIVATE KEY-----\\n",
+    "private_key": _test_private_key_pem(),
     "client_email": "research-registry@my-project-123.iam.gserviceaccount.com",
 }
 
