@@ -1,9 +1,9 @@
 """Filters of the secrets role: the desired content of a hub's secret values file.
 
-``hub_secret_values`` takes the decrypted current content and returns it with the
+``hub_sealed_values`` takes the decrypted current content and returns it with the
 toolkit-managed keys set; every other key (what a person added) is kept. Generated
 tokens are kept when present and only created when missing or when rotating.
-``hub_secret_values_changed`` lists, by dotted key name only, what differs between
+``hub_sealed_values_changed`` lists, by dotted key name only, what differs between
 two contents, so a run can say what it rewrites without showing any value.
 """
 
@@ -109,7 +109,7 @@ def apply_tokens(data: dict[str, Any], tokens: Iterable[Any], rotate: bool) -> N
             set_path(data, path, new_token(length))
 
 
-def hub_secret_values(
+def hub_sealed_values(
     current: object,
     registry: Mapping[str, Any] | None = None,
     tokens: Iterable[Any] = (),
@@ -145,7 +145,7 @@ def _leaf_paths(data: object, prefix: str = "") -> dict[str, object]:
     return leaves
 
 
-def hub_secret_values_changed(current: object, desired: object) -> list[str]:
+def hub_sealed_values_changed(current: object, desired: object) -> list[str]:
     """Sorted dotted key names whose values differ (added, changed or removed); no values."""
     old = _leaf_paths(current or {})
     new = _leaf_paths(desired or {})
@@ -160,6 +160,6 @@ class FilterModule:
 
     def filters(self) -> dict[str, Any]:
         return {
-            "hub_secret_values": hub_secret_values,
-            "hub_secret_values_changed": hub_secret_values_changed,
+            "hub_sealed_values": hub_sealed_values,
+            "hub_sealed_values_changed": hub_sealed_values_changed,
         }
