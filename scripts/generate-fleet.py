@@ -147,6 +147,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, required=True, help="directory to write (must not exist or be empty)")
     parser.add_argument("--big-hubs", type=int, default=95, help="hubs of the big cluster (default 95)")
+    parser.add_argument("--big-name", default="big", help="name of the big cluster (default big)")
     parser.add_argument("--small-clusters", type=int, default=4, help="number of small clusters (default 4)")
     parser.add_argument("--small-hubs", type=int, default=3, help="hubs of each small cluster (default 3)")
     parser.add_argument("--age-recipient", help="also write sops-encrypted enc-<hub>.secret.values.yaml files")
@@ -163,7 +164,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     clusters_dir = args.output / "config" / "clusters"
     providers = itertools.cycle(PROVIDERS)
-    plan = [("big", next(providers), args.big_hubs)]
+    plan = [(args.big_name, next(providers), args.big_hubs)]
     plan += [(f"small-{index}", next(providers), args.small_hubs) for index in range(1, args.small_clusters + 1)]
     total = sum(write_cluster(clusters_dir, name, provider, count, args.age_recipient) for name, provider, count in plan)
     write_inventory_files(args.output, args.local_kubeconfig, args.age_recipient)

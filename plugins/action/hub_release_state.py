@@ -101,6 +101,7 @@ class ActionModule(ActionBase):
             "revision_before": before,
             "revision_after": summary["revision"],
             "status": status,
+            "started": round(started, 3),
             "duration": round(time.time() - started, 1),
         }
         releases = [r for r in task_vars.get("hub_rollout_releases") or [] if r.get("release") != args["name"]

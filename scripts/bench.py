@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Benchmark a fleet rollout on the embedded cluster; write reports/bench.json and print a table.
+
+    .venv/bin/python scripts/bench.py [--hubs 20] [--fleet DIR|generate] [--forks N]
+                                      [--no-baseline] [--keep]
+
+Default: generates (scripts/generate-fleet.py) one cluster "bench" of N hubs pointed at the
+embedded cluster, then measures, from one run each:
+
+1. the playbook's full rollout (``playbooks/hub.yml`` on fresh namespaces),
+2. the playbook's no-op re-run (nothing changed),
+3. the baseline: the way a runbook deploys, ``helm upgrade --install --wait`` release after
+   release, hub after hub, with the same charts and the same values (read back from the
+   playbook's releases with ``helm get values`` and fed on stdin, never written to a file)
+   into namespaces of its own (``<hub namespace>-base``),
+4. the baseline re-run (the same commands again: what the runbook does when nothing changed).
+
+``full_rollout_ratio`` is (1) / (3), ``noop_ratio`` is (2) / (4). ``peak_rss_mb`` is the
+largest sum of resident memory of the ansible-playbook process tree (controller, forks,
+modules, helm) sampled every 0.2 s. With ``--fleet DIR`` an existing hub_fleet_config
+source is deployed instead (``--fleet generate``: a 95-hub cluster and four small ones,
+scripts/generate-fleet.py defaults); the per-cluster concurrency bound is then measured from
+helm's release records (``createdAt``/``modifiedAt`` of each revision) and from the
+toolkit's own rollout records. Namespaces made by the bench are deleted afterwards unless
+``--keep``. Needs ``make cluster-up`` and ``eval "$(make -s env)"`` (``make bench`` does both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+RELEASE_ORDER = ("binderhub-service", "jupyterhub", "dask-gateway")  # the order the hub roles deploy
+PROGRESS_EVERY = 30.0
+
+
+# --- measuring a process tree -------------------------------------------------------------
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss_kb(root: int) -> tuple[int, int]:
+    """(resident memory of the process tree under ``root``, of ``root`` alone), in KiB."""
+    children = _children_map()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kb(pid)
+        stack.extend(children.get(pid, []))
+    return total, _rss_kb(root)
+
+
+class RssSampler(threading.Thread):
+    """Samples a process tree's resident memory until stopped; keeps the peaks."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_tree_kb = self.peak_main_kb = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            tree, main = tree_rss_kb(self.pid)
+            self.peak_tree_kb, self.peak_main_kb = max(self.peak_tree_kb, tree), max(self.peak_main_kb, main)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+@dataclass
+class Measured:
+    label: str
+    seconds: float
+    rc: int
+    peak_rss_mb: float = 0.0
+    peak_controller_rss_mb: float = 0.0
+    log: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run_measured(label: str, cmd: list[str], env: dict[str, str], log: Path) -> Measured:
+    """Run a command with its output in ``log``; progress every 30 s; wall time and peak memory."""
+    say(f"{label}: {' '.join(cmd[:4])} ... (log: {log.relative_to(ROOT)})")
+    started = time.monotonic()
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=PROGRESS_EVERY)
+            except subprocess.TimeoutExpired:
+                say(f"{label}: {time.monotonic() - started:.0f} s, {_last_task(log)}")
+        sampler.stop()
+    seconds = time.monotonic() - started
+    say(f"{label}: {seconds:.1f} s, exit {proc.returncode}")
+    return Measured(label, round(seconds, 2), proc.returncode, round(sampler.peak_tree_kb / 1024, 1),
+                    round(sampler.peak_main_kb / 1024, 1), str(log.relative_to(ROOT)))
+
+
+def _last_task(log: Path) -> str:
+    tasks = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("TASK [")]
+    return tasks[-1].rstrip("* ") if tasks else "starting"
+
+
+# --- the fleet under test -----------------------------------------------------------------
+
+def generate_fleet(directory: Path, hubs: int, env: dict[str, str], big: str, small_clusters: int) -> Path:
+    kubeconfig = env["KUBECONFIG"]
+    cmd = [sys.executable, str(ROOT / "scripts" / "generate-fleet.py"), "--output", str(directory),
+           "--big-hubs", str(hubs), "--big-name", big, "--small-clusters", str(small_clusters),
+           "--local-kubeconfig", kubeconfig]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    write_sops_rules(directory, env)
+    return directory / "hubs.fleet.yml"
+
+
+def local_age_recipient(env: dict[str, str]) -> str:
+    """The public key of the local age key (make age-key)."""
+    key_file = Path(env.get("SOPS_AGE_KEY_FILE") or ROOT / ".local" / "age" / "keys.txt")
+    for line in key_file.read_text().splitlines():
+        if line.startswith("# public key: "):
+            return line.split(": ", 1)[1].strip()
+    raise SystemExit(f"no public key in {key_file}: run make age-key")
+
+
+def write_sops_rules(fleet: Path, env: dict[str, str]) -> None:
+    """Let the secrets role encrypt each hub's secret values file to the local age key."""
+    rules = fleet / ".sops.yaml"
+    if not rules.exists():
+        rules.write_text("creation_rules:\n  - path_regex: \\.secret\\.values\\.yaml$\n"
+                         f"    age: {local_age_recipient(env)}\n")
+
+
+def _unsafe(value: object) -> object:
+    """ansible-inventory --list writes unsafe strings as {"__ansible_unsafe": ...}."""
+    return value.get("__ansible_unsafe") if isinstance(value, dict) and "__ansible_unsafe" in value else value
+
+
+def fleet_hubs(source: Path, env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """hub host -> {namespace, cluster, max_parallel} from ``ansible-inventory --list``."""
+    proc = subprocess.run(["ansible-inventory", "-i", str(source), "--list"], cwd=ROOT, env=env, check=True,
+                          capture_output=True, text=True)
+    hostvars = json.loads(proc.stdout)["_meta"]["hostvars"]
+    return {host: {"namespace": str(_unsafe(v.get("hub_namespace")) or _unsafe(v.get("hub_name")) or host),
+                   "cluster": str(_unsafe(v.get("cluster_name", ""))),
+                   "max_parallel": int(str(_unsafe(v.get("cluster_max_parallel_deploys", 5))))}
+            for host, v in hostvars.items()}
+
+
+def helm_json(args: list[str], env: dict[str, str]) -> object:
+    proc = subprocess.run(["helm", *args, "-o", "json"], env=env, check=True, capture_output=True, text=True)
+    return json.loads(proc.stdout or "null")
+
+
+def releases_in(namespaces: Iterable[str], env: dict[str, str]) -> list[dict[str, Any]]:
+    wanted = set(namespaces)
+    listed = helm_json(["list", "-A", "--max", "0"], env)
+    found = [r for r in listed if r["namespace"] in wanted] if isinstance(listed, list) else []
+    order = {name: index for index, name in enumerate(RELEASE_ORDER)}
+    return sorted(found, key=lambda r: (r["namespace"], order.get(r["name"], 99)))
+
+
+def delete_namespaces(namespaces: Iterable[str], env: dict[str, str]) -> None:
+    names = sorted(set(namespaces))
+    for start in range(0, len(names), 50):
+        subprocess.run(["kubectl", "delete", "namespace", "--ignore-not-found", "--wait=false", *names[start:start + 50]],
+                       env=env, check=False, stdout=subprocess.DEVNULL)
+
+
+def wait_gone(namespaces: Iterable[str], env: dict[str, str], timeout: float = 300) -> None:
+    names = set(namespaces)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc = subprocess.run(["kubectl", "get", "namespaces", "-o", "name"], env=env, capture_output=True, text=True,
+                              check=False)
+        left = names & {line.split("/", 1)[1] for line in proc.stdout.split()}
+        if not left:
+            return
+        time.sleep(2)
+    raise SystemExit(f"namespaces still terminating after {timeout:.0f} s: {sorted(left)[:5]} ...")
+
+
+# --- the baseline: sequential helm upgrade --install --wait --------------------------------
+
+@dataclass
+class BaselineRelease:
+    name: str
+    namespace: str
+    chart: str
+    values_yaml: str  # in memory only: holds secret values
+
+
+def baseline_plan(releases: list[dict[str, Any]], env: dict[str, str]) -> list[BaselineRelease]:
+    plan = []
+    for release in releases:
+        values = subprocess.run(["helm", "get", "values", release["name"], "-n", release["namespace"], "-o", "yaml"],
+                                env=env, check=True, capture_output=True, text=True).stdout
+        plan.append(BaselineRelease(release["name"], f"{release['namespace']}-base",
+                                    str(ROOT / "charts" / release["name"]), values))
+    return plan
+
+
+def run_baseline(label: str, plan: list[BaselineRelease], env: dict[str, str], timeout: str) -> Measured:
+    """helm upgrade --install --wait, one release after the other; values on stdin."""
+    say(f"{label}: {len(plan)} releases, one after the other")
+    started = time.monotonic()
+    last = started
+    failures = 0
+    for index, release in enumerate(plan, 1):
+        cmd = ["helm", "upgrade", "--install", release.name, release.chart, "--namespace", release.namespace,
+               "--create-namespace", "--wait", "--timeout", timeout, "--values", "-"]
+        proc = subprocess.run(cmd, env=env, input=release.values_yaml, text=True, capture_output=True, check=False)
+        if proc.returncode != 0:
+            failures += 1
+            say(f"{label}: {release.namespace}/{release.name} failed: {proc.stderr.strip()[:300]}")
+        if time.monotonic() - last >= PROGRESS_EVERY:
+            last = time.monotonic()
+            say(f"{label}: {last - started:.0f} s, {index}/{len(plan)} releases")
+    seconds = time.monotonic() - started
+    say(f"{label}: {seconds:.1f} s, {failures} failed")
+    return Measured(label, round(seconds, 2), 1 if failures else 0, details={"releases": len(plan), "failed": failures})
+
+
+# --- concurrency, measured ----------------------------------------------------------------
+
+def release_intervals(namespaces: Iterable[str], env: dict[str, str]) -> list[dict[str, Any]]:
+    """Every helm revision in the namespaces: (namespace, release, version, createdAt, modifiedAt)."""
+    wanted = set(namespaces)
+    proc = subprocess.run(["kubectl", "get", "secrets", "-A", "-l", "owner=helm", "-o", "json"], env=env, check=True,
+                          capture_output=True, text=True)
+    intervals = []
+    for item in json.loads(proc.stdout)["items"]:
+        meta = item["metadata"]
+        labels = meta.get("labels") or {}
+        if meta["namespace"] not in wanted or "createdAt" not in labels:
+            continue
+        created = int(labels["createdAt"])
+        intervals.append({"namespace": meta["namespace"], "release": labels.get("name", ""),
+                          "version": int(labels.get("version", 0)), "start": created,
+                          "end": int(labels.get("modifiedAt", created))})
+    return intervals
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """Largest number of intervals [start, end] open at one instant (ends before starts on ties)."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
+                    key=lambda e: (e[0], e[1]))
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def hub_intervals(report: Path, hubs: dict[str, dict[str, Any]]) -> dict[str, list[tuple[float, float]]]:
+    """cluster -> each hub's deploy interval, from reports of hub_rollout_report (start + duration)."""
+    rows = json.loads(report.read_text()).get("releases", []) if report.exists() else []
+    per_hub: dict[str, list[float]] = {}
+    for row in rows:
+        if row.get("started") and row.get("release") != "-":
+            start, end = float(row["started"]), float(row["started"]) + float(row["duration"])
+            span = per_hub.setdefault(row["hub"], [start, end])
+            span[0], span[1] = min(span[0], start), max(span[1], end)
+    by_cluster: dict[str, list[tuple[float, float]]] = {}
+    for hub, (start, end) in per_hub.items():
+        by_cluster.setdefault(hubs.get(hub, {}).get("cluster", "?"), []).append((start, end))
+    return by_cluster
+
+
+def concurrency(hubs: dict[str, dict[str, Any]], report: Path, env: dict[str, str], since: float) -> dict[str, Any]:
+    """Per cluster: its bound, and the most hubs seen deploying at once by helm and by our records."""
+    namespace_cluster = {v["namespace"]: v["cluster"] for v in hubs.values()}
+    helm_spans: dict[str, dict[str, list[float]]] = {}
+    for interval in release_intervals(namespace_cluster, env):
+        if interval["start"] < int(since):
+            continue  # revisions of earlier runs
+        span = helm_spans.setdefault(namespace_cluster[interval["namespace"]], {}).setdefault(
+            interval["namespace"], [interval["start"], interval["end"]])
+        span[0], span[1] = min(span[0], interval["start"]), max(span[1], interval["end"])
+    recorded = hub_intervals(report, hubs)
+    result = {}
+    for cluster in sorted({v["cluster"] for v in hubs.values()}):
+        bound = max(v["max_parallel"] for v in hubs.values() if v["cluster"] == cluster)
+        spans = [tuple(s) for s in helm_spans.get(cluster, {}).values()]
+        result[cluster] = {
+            "hubs": sum(1 for v in hubs.values() if v["cluster"] == cluster),
+            "bound": bound,
+            # helm's labels have 1 s resolution: hubs touching in one second count as overlapping
+            "max_parallel_helm_seconds": max_overlap(spans),  # type: ignore[arg-type]
+            "max_parallel_recorded": max_overlap(recorded.get(cluster, [])),
+        }
+    return result
+
+
+# --- the run --------------------------------------------------------------------------------
+
+def project_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{ROOT / '.local' / 'bin'}:{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    env.setdefault("KUBECONFIG", str(ROOT / ".local" / "cluster" / "kubeconfig"))
+    env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+    env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "SOPS_DISABLE_VERSION_CHECK": "1"})
+    return env
+
+
+def playbook(source: Path, forks: int, report: Path) -> list[str]:
+    del report
+    return ["ansible-playbook", "-i", str(source), "playbooks/hub.yml", "--forks", str(forks)]
+
+
+def ratio(numerator: Measured | None, denominator: Measured | None) -> float | None:
+    if not numerator or not denominator or not denominator.seconds:
+        return None
+    return round(numerator.seconds / denominator.seconds, 3)
+
+
+def summary_table(results: dict[str, Any]) -> str:
+    runs = results["runs"]
+    rows = [("measure", "seconds", "ratio", "peak RSS MiB")]
+    for key, ratio_key in (("playbook_full", "full_rollout_ratio"), ("baseline_full", None),
+                           ("playbook_noop", "noop_ratio"), ("baseline_rerun", None)):
+        if key in runs:
+            run = runs[key]
+            rows.append((key, f"{run['seconds']:.1f}", str(results.get(ratio_key, "")) if ratio_key else "",
+                         f"{run['peak_rss_mb']:.0f}" if run["peak_rss_mb"] else "-"))
+    rows.append(("overhead per hub (s)", str(results.get("overhead_per_hub_s", "-")), "", ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    for cluster, seen in (results.get("concurrency") or {}).items():
+        lines.append(f"cluster {cluster}: {seen['hubs']} hubs, bound {seen['bound']}, at once: "
+                     f"{seen['max_parallel_recorded']} (rollout records), {seen['max_parallel_helm_seconds']} "
+                     "(helm revision times, 1 s resolution)")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hubs", type=int, default=20, help="hubs of the generated bench cluster (default 20)")
+    parser.add_argument("--fleet", help="a hub_fleet_config source or directory to deploy, or 'generate'")
+    parser.add_argument("--forks", type=int, default=0, help="ansible forks (default: number of hubs, at most 50)")
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=None,
+                        help="run the sequential helm baseline (default: on, off with --fleet)")
+    parser.add_argument("--keep", action="store_true", help="keep the namespaces and the work directory")
+    parser.add_argument("--report", type=Path, default=ROOT / "reports" / "bench.json")
+    args = parser.parse_args(argv)
+    if args.hubs < 1:
+        parser.error("--hubs must be at least 1")
+    if args.baseline is None:
+        args.baseline = not args.fleet
+    return args
+
+
+def fleet_source(args: argparse.Namespace, work: Path, env: dict[str, str]) -> Path:
+    if not args.fleet:
+        return generate_fleet(work / "fleet", args.hubs, env, "bench", 0)
+    if args.fleet == "generate":
+        return generate_fleet(work / "fleet", 95, env, "big", 4)
+    source = Path(args.fleet).resolve()
+    return source if source.is_file() else source / "hubs.fleet.yml"
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    env = project_env()
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=ROOT / ".local"))
+    source = fleet_source(args, work, env)
+    hubs = fleet_hubs(source, env)
+    namespaces = [v["namespace"] for v in hubs.values()]
+    forks = args.forks or min(max(len(hubs), 5), 50)
+    say(f"{len(hubs)} hubs on {len({v['cluster'] for v in hubs.values()})} cluster(s), forks {forks}, work {work}")
+    base_namespaces = [f"{ns}-base" for ns in namespaces]
+    delete_namespaces(namespaces + base_namespaces, env)
+    wait_gone(namespaces + base_namespaces, env)
+    runs: dict[str, Measured] = {}
+    rollout_report = work / "rollout.json"
+    env["HUB_ROLLOUT_REPORT"] = str(rollout_report)
+    try:
+        since = time.time()
+        runs["playbook_full"] = run_measured("playbook full rollout", playbook(source, forks, rollout_report), env,
+                                             work / "playbook-full.log")
+        seen = concurrency(hubs, rollout_report, env, since)
+        shutil.copy(rollout_report, work / "rollout-full.json")
+        runs["playbook_noop"] = run_measured("playbook no-op re-run", playbook(source, forks, rollout_report), env,
+                                             work / "playbook-noop.log")
+        runs["playbook_noop"].details = noop_details(rollout_report)
+        if args.baseline:
+            plan = baseline_plan(releases_in(namespaces, env), env)
+            runs["baseline_full"] = run_baseline("baseline install", plan, env, "5m0s")
+            runs["baseline_rerun"] = run_baseline("baseline re-run", plan, env, "5m0s")
+            del plan
+    finally:
+        if not args.keep:
+            delete_namespaces(namespaces + base_namespaces, env)
+    results = results_document(args, hubs, forks, runs, seen, work)
+    args.report.write_text(json.dumps(results, indent=2) + "\n")
+    print(summary_table(results))
+    say(f"report: {args.report}")
+    if not args.keep:
+        copy_logs(work, args.report.parent)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if all(run.rc == 0 for run in runs.values()) else 1
+
+
+def noop_details(report: Path) -> dict[str, Any]:
+    rows = json.loads(report.read_text()).get("releases", []) if report.exists() else []
+    statuses: dict[str, int] = {}
+    for row in rows:
+        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
+    return {"release_statuses": statuses}
+
+
+def copy_logs(work: Path, reports: Path) -> None:
+    for log in work.glob("*.log"):
+        shutil.copy(log, reports / f"bench-{log.name}")
+
+
+def results_document(args: argparse.Namespace, hubs: dict[str, Any], forks: int, runs: dict[str, Measured],
+                     seen: dict[str, Any], work: Path) -> dict[str, Any]:
+    del work
+    full, noop = runs.get("playbook_full"), runs.get("playbook_noop")
+    base, rerun = runs.get("baseline_full"), runs.get("baseline_rerun")
+    return {
+        "hubs": len(hubs),
+        "clusters": len({v["cluster"] for v in hubs.values()}),
+        "fleet": args.fleet or "generated",
+        "forks": forks,
+        "cpus": os.cpu_count(),
+        "full_rollout_ratio": ratio(full, base),
+        "noop_ratio": ratio(noop, rerun),
+        "noop_ratio_vs_baseline_install": ratio(noop, base),
+        # the toolkit's own cost per hub: a run with no helm upgrade to do, divided by the hubs
+        "overhead_per_hub_s": round(noop.seconds / len(hubs), 2) if noop else None,
+        "extra_per_hub_vs_baseline_s": round((full.seconds - base.seconds) / len(hubs), 2) if full and base else None,
+        "peak_rss_mb": max((r.peak_rss_mb for r in runs.values()), default=0.0),
+        "peak_controller_rss_mb": max((r.peak_controller_rss_mb for r in runs.values()), default=0.0),
+        "concurrency": seen,
+        "runs": {key: asdict(run) for key, run in runs.items()},
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
