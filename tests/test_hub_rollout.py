@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from ansible.module_utils import hub_health
 from ansible.module_utils.hub_rollout import (
     DIGEST_ANNOTATION,
     decode_release,
@@ -17,9 +18,8 @@ from ansible.module_utils.hub_rollout import (
 )
 
 _PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
-sys.path[:0] = [str(_PLUGINS / "callback"), str(_PLUGINS / "action")]
+sys.path[:0] = [str(_PLUGINS / "callback")]
 
-import hub_health  # noqa: E402
 import hub_rollout_report  # noqa: E402
 
 

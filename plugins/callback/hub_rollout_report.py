@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,17 @@ options:
     ini:
       - section: hub_rollout_report
         key: report_path
+  progress_interval:
+    description:
+      - Seconds between progress lines for tasks still running (helm waiting for a release,
+        the health check); 0 turns them off.
+    type: float
+    default: 30
+    env:
+      - name: HUB_ROLLOUT_PROGRESS_INTERVAL
+    ini:
+      - section: hub_rollout_report
+        key: progress_interval
 """
 
 COLUMNS = ("hub", "cluster", "release", "chart version", "revision", "status", "duration")
@@ -57,6 +70,45 @@ def table(rows: list[dict[str, Any]]) -> str:
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(COLUMNS))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
                      for row in cells)
+
+
+def progress_line(running: dict[str, tuple[str, float]], at: float, interval: float) -> str:
+    """One line naming the tasks running for longer than ``interval`` and on which hubs, or ''."""
+    slow: dict[str, list[tuple[str, float]]] = {}
+    for host, (task, started) in running.items():
+        if at - started >= interval:
+            slow.setdefault(task, []).append((host, at - started))
+    parts = []
+    for task, hosts in sorted(slow.items()):
+        names = ", ".join(sorted(host for host, _ in hosts)[:5]) + (", ..." if len(hosts) > 5 else "")
+        parts.append(f"{task}: {len(hosts)} hub(s) still running, longest {max(s for _, s in hosts):.0f}s ({names})")
+    return "[progress] " + "; ".join(parts) if parts else ""
+
+
+class Progress(threading.Thread):
+    """Prints, every ``interval`` seconds, the tasks that have been running longer than that."""
+
+    def __init__(self, interval: float, emit: Callable[[str], object]) -> None:
+        super().__init__(daemon=True, name="hub-rollout-progress")
+        self.interval, self.emit = interval, emit
+        self.running: dict[str, tuple[str, float]] = {}
+        self.lock = threading.Lock()
+        self.halt = threading.Event()
+
+    def started(self, host: str, task: str) -> None:
+        with self.lock:
+            self.running[host] = (task, time.monotonic())
+
+    def finished(self, host: str) -> None:
+        with self.lock:
+            self.running.pop(host, None)
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            with self.lock:
+                line = progress_line(dict(self.running), time.monotonic(), self.interval)
+            if line:
+                self.emit(line)
 
 
 def failed_hub_row(hub: str, cluster: str, error: str, duration: float) -> dict[str, Any]:
@@ -80,6 +132,13 @@ class CallbackModule(CallbackBase):
         self._clusters: dict[str, str] = {}
         self._first: dict[str, float] = {}
         self._last: dict[str, float] = {}
+        self._progress: Progress | None = None
+
+    def _start_progress(self) -> None:
+        interval = float(self.get_option("progress_interval") or 0)
+        if interval > 0 and self._progress is None:
+            self._progress = Progress(interval, self._display.display)
+            self._progress.start()
 
     def v2_playbook_on_start(self, playbook: Playbook) -> None:
         path = Path(playbook._file_name).resolve()
@@ -99,10 +158,16 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_start(self, host: Host, task: Task) -> None:
         self._first.setdefault(host.get_name(), time.time())
+        if self._active:
+            self._start_progress()
+        if self._progress is not None:
+            self._progress.started(host.get_name(), task.get_name())
 
     def _finished(self, result: TaskResult) -> None:
         name = result._host.get_name()
         self._last[name] = time.time()
+        if self._progress is not None:
+            self._progress.finished(name)
         releases = (result._result.get("ansible_facts") or {}).get("hub_rollout_releases")
         if isinstance(releases, list):
             self._releases[name] = releases
@@ -142,6 +207,8 @@ class CallbackModule(CallbackBase):
         return Path(configured) if configured else self._playbook_dir.parent / "reports" / "rollout.json"
 
     def v2_playbook_on_stats(self, stats: AggregateStats) -> None:
+        if self._progress is not None:
+            self._progress.halt.set()
         if not self._active:
             return
         rows = self.rows()

@@ -1,0 +1,101 @@
+"""Action plugin ``hub_lock``: take (``state: acquired``) or give back (``state: released``) a hub's
+rollout lock, a Lease in the hub's namespace (``module_utils/hub_lock.py``).
+
+Taking it creates the namespace when missing (labelled as managed by the toolkit) and the
+Lease; a Lease held by another live rollout fails the task with the holder and since when.
+A stale Lease (expired, or its holder was a process on this host that is gone) is taken
+over and ``took_over`` says why, so the releases that run left pending may be cleared.
+Check mode reads only. Giving it back deletes the Lease when this run holds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+from ansible.plugins.action import ActionBase
+
+_PLUGINS = Path(__file__).resolve().parent.parent
+if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
+
+from ansible.module_utils.hub_lock import LEASE_NAME, Holder, holder_identity, lease_body, now
+from ansible.module_utils.kube_api import api_client
+from kubernetes import client
+
+ARGS = ("state", "namespace", "hub", "duration", "kubeconfig", "kube_context")
+MANAGED = {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _VALID_ARGS = frozenset(ARGS)
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp, task_vars
+        args = {key: self._task.args.get(key) for key in ARGS}
+        namespace, hub = str(args["namespace"]), str(args["hub"] or args["namespace"])
+        api = client.CoreV1Api(api_client(args["kubeconfig"], args["kube_context"]))
+        leases = client.CoordinationV1Api(api.api_client)
+        try:
+            if args["state"] == "released":
+                return {**result, **self._release(leases, namespace)}
+            return {**result, **self._acquire(api, leases, namespace, hub, int(args["duration"] or 1800))}
+        except client.ApiException as error:
+            return {**result, "failed": True,
+                    "msg": f"hub {hub}: the rollout lock in namespace {namespace} could not be read or written: "
+                           f"{error.status} {error.reason}"}
+
+    def _lease(self, leases: client.CoordinationV1Api, namespace: str) -> dict[str, Any] | None:
+        try:
+            found = leases.read_namespaced_lease(LEASE_NAME, namespace)
+        except client.ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return leases.api_client.sanitize_for_serialization(found)
+
+    def _acquire(self, api: client.CoreV1Api, leases: client.CoordinationV1Api, namespace: str, hub: str,
+                 duration: int) -> dict[str, Any]:
+        identity, at = holder_identity(), now()
+        try:
+            api.read_namespace(namespace)
+        except client.ApiException as error:
+            if error.status != 404:
+                raise
+            if self._task.check_mode:
+                return {"changed": True, "holder": identity, "msg": f"hub {hub}: namespace {namespace} would be created"}
+            api.create_namespace({"metadata": {"name": namespace, "labels": MANAGED}})
+        current = self._lease(leases, namespace)
+        took_over = ""
+        if current is not None:
+            holder = Holder.from_lease(current)
+            if holder.identity == identity:
+                return {"changed": False, "holder": identity}
+            took_over = holder.stale_reason(at)
+            if not took_over:
+                return {"failed": True, "holder": holder.identity,
+                        "msg": f"hub {hub}: another rollout of this hub is under way (lock {namespace}/{LEASE_NAME} "
+                               f"held by {holder.identity} since {holder.renewed:%Y-%m-%d %H:%M:%S} UTC, for "
+                               f"{holder.duration} s); nothing was changed. Wait for it, or, if that run is gone, "
+                               f"delete the lock: kubectl -n {namespace} delete lease {LEASE_NAME}"}
+        if self._task.check_mode:
+            return {"changed": False, "holder": identity, "took_over": took_over}
+        if current is None:
+            leases.create_namespaced_lease(namespace, lease_body(identity, duration, at))
+        else:  # replace with the version read: a concurrent taker makes one of the two fail (409)
+            version = current["metadata"]["resourceVersion"]
+            leases.replace_namespaced_lease(LEASE_NAME, namespace, lease_body(identity, duration, at, version))
+        return {"changed": False, "holder": identity, "took_over": took_over}
+
+    def _release(self, leases: client.CoordinationV1Api, namespace: str) -> dict[str, Any]:
+        if self._task.check_mode:
+            return {"changed": False}
+        current = self._lease(leases, namespace) if namespace else None
+        if current is not None and Holder.from_lease(current).identity == holder_identity():
+            leases.delete_namespaced_lease(LEASE_NAME, namespace)
+        return {"changed": False}

@@ -1,0 +1,101 @@
+"""Rollout health of a hub's namespace: Deployments and DaemonSets rolled out, pods that are
+not ready and why, recent warning events (an unschedulable pod is named ``Unschedulable``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kubernetes import client
+
+DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+SECONDS = {"h": 3600, "m": 60, "s": 1}
+# Events worth showing, and how a scheduling failure is called in a pod's conditions.
+EVENT_LIMIT = 10
+EVENT_REASONS = {"FailedScheduling": "Unschedulable"}
+
+
+def seconds(duration: str | int | float) -> float:
+    """5m0s, 90s, 1h or a number of seconds."""
+    if isinstance(duration, int | float) or str(duration).replace(".", "", 1).isdigit():
+        return float(duration)
+    parts = DURATION.findall(str(duration))
+    if not parts:
+        raise ValueError(f"not a duration: {duration!r} (e.g. 5m0s)")
+    return sum(float(number) * SECONDS[unit] for number, unit in parts)
+
+
+def deployment_pending(item: dict[str, Any]) -> str:
+    """Why a Deployment has not rolled out yet, or '' when it has."""
+    spec, status = item.get("spec") or {}, item.get("status") or {}
+    want = spec.get("replicas", 1)
+    if (status.get("observedGeneration") or 0) < (item["metadata"].get("generation") or 0):
+        return "new generation not observed yet"
+    for field in ("updatedReplicas", "availableReplicas"):
+        if (status.get(field) or 0) < want:
+            return f"{status.get(field) or 0}/{want} {field}"
+    return ""
+
+
+def daemonset_pending(item: dict[str, Any]) -> str:
+    status = item.get("status") or {}
+    want = status.get("desiredNumberScheduled") or 0
+    if (status.get("observedGeneration") or 0) < (item["metadata"].get("generation") or 0):
+        return "new generation not observed yet"
+    for field in ("updatedNumberScheduled", "numberAvailable"):
+        if (status.get(field) or 0) < want:
+            return f"{status.get(field) or 0}/{want} {field}"
+    return ""
+
+
+def pod_problems(pod: dict[str, Any]) -> str:
+    """'' for a ready pod; else its phase and every condition that is not True, with reasons."""
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions):
+        return ""
+    phase = (pod.get("status") or {}).get("phase", "Unknown")
+    reasons = [f"{c['type']}={c['status']} {c.get('reason') or ''}: {c.get('message') or ''}".strip(": ")
+               for c in conditions if c["status"] != "True"]
+    return f"pod {pod['metadata']['name']} {phase}" + (f" ({'; '.join(reasons)})" if reasons else "")
+
+
+def event_lines(events: list[dict[str, Any]]) -> list[str]:
+    """The most recent warning events, newest last, scheduling failures named Unschedulable."""
+    warnings = [e for e in events if e.get("type") == "Warning"]
+    warnings.sort(key=lambda e: str(e.get("last_timestamp") or e.get("event_time") or e["metadata"].get("creation_timestamp")))
+    lines = []
+    for event in warnings[-EVENT_LIMIT:]:
+        target = event.get("involved_object") or {}
+        reason = event.get("reason") or ""
+        label = f"{EVENT_REASONS[reason]} ({reason})" if reason in EVENT_REASONS else reason
+        lines.append(f"{str(target.get('kind', '')).lower()} {target.get('name', '')}: {label}: "
+                     f"{(event.get('message') or '').strip()}")
+    return lines
+
+
+def pending_workloads(api_client: client.ApiClient, namespace: str) -> list[str]:
+    """Deployments and DaemonSets of the namespace that have not rolled out, with why."""
+    apps = client.AppsV1Api(api_client)
+    serialize = api_client.sanitize_for_serialization
+    pending = []
+    for item in serialize(apps.list_namespaced_deployment(namespace))["items"]:
+        if why := deployment_pending(item):
+            pending.append(f"deployment {item['metadata']['name']}: {why}")
+    for item in serialize(apps.list_namespaced_daemon_set(namespace))["items"]:
+        if why := daemonset_pending(item):
+            pending.append(f"daemonset {item['metadata']['name']}: {why}")
+    return pending
+
+
+def diagnosis(api_client: client.ApiClient, namespace: str, hub: str, pending: list[str]) -> dict[str, Any]:
+    """The namespace's pods that are not ready and its recent warning events, as one message."""
+    core = client.CoreV1Api(api_client)
+    pods = api_client.sanitize_for_serialization(core.list_namespaced_pod(namespace))["items"]
+    not_ready = [problem for pod in pods if (problem := pod_problems(pod))]
+    events = event_lines(core.list_namespaced_event(namespace).to_dict()["items"])
+    healthy = not (pending or not_ready)
+    parts = [f"hub {hub}: namespace {namespace}" + ("" if healthy else " is not healthy")]
+    parts += [f"not rolled out: {'; '.join(pending)}"] if pending else []
+    parts += [f"pods not ready: {' | '.join(not_ready)}"] if not_ready else []
+    parts += [f"recent warning events: {' | '.join(events)}"] if events else []
+    return {"msg": ". ".join(parts), "pods_not_ready": not_ready, "events": events}

@@ -1,0 +1,139 @@
+"""helm on the controller for one release: commands (values always on stdin), the release's
+state as helm keeps it (its Secrets), and what to do with a release left pending.
+
+helm stores every revision of a release as a Secret labelled ``owner=helm,name=<release>``
+with ``version`` and ``status`` labels; one list call gives the latest revision, its status
+and the deployed revision (whose annotations carry our desired-state digest).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ansible.module_utils.hub_rollout import DIGEST_ANNOTATION, release_summary
+
+# helm diff --detailed-exitcode: 0 no change, 2 changes, anything else an error.
+DIFF_NO_CHANGE, DIFF_CHANGES = 0, 2
+PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
+
+
+@dataclass(frozen=True)
+class ReleaseRef:
+    name: str
+    namespace: str
+    chart_ref: str
+    chart_version: str = ""
+    chart_repo_url: str = ""
+    kube_context: str = ""
+
+    @classmethod
+    def from_mapping(cls, release: dict[str, Any], kube_context: str = "") -> ReleaseRef:
+        return cls(str(release["name"]), str(release["namespace"]), str(release["chart_ref"]),
+                   str(release.get("chart_version") or ""), str(release.get("chart_repo_url") or ""),
+                   kube_context or "")
+
+
+@dataclass
+class ReleaseState:
+    """What helm's Secrets say about a release."""
+
+    latest_revision: int = 0
+    latest_status: str = ""
+    latest_secret: str = ""
+    deployed: dict[str, Any] | None = None  # the deployed revision's Secret
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return release_summary(self.deployed)
+
+    @property
+    def pending(self) -> bool:
+        return self.latest_status in PENDING_STATUSES
+
+
+def _common(ref: ReleaseRef) -> list[str]:
+    args = ["--namespace", ref.namespace]
+    if ref.chart_version:
+        args += ["--version", ref.chart_version]
+    if ref.chart_repo_url:
+        args += ["--repo", ref.chart_repo_url]
+    if ref.kube_context:
+        args += ["--kube-context", ref.kube_context]
+    return args
+
+
+def upgrade_command(ref: ReleaseRef, timeout: str, helm: str = "helm") -> list[str]:
+    """Install or upgrade; a failed upgrade is rolled back (--atomic) so the previous revision keeps serving."""
+    return [helm, "upgrade", "--install", ref.name, ref.chart_ref, *_common(ref), "--atomic", "--wait",
+            "--timeout", timeout, "--values", "-"]
+
+
+def diff_command(ref: ReleaseRef, helm: str = "helm", context_lines: int = 3) -> list[str]:
+    return [helm, "diff", "upgrade", ref.name, ref.chart_ref, *_common(ref), "--allow-unreleased",
+            "--detailed-exitcode", "--no-color", "--context", str(context_lines), "--values", "-"]
+
+
+def rollback_command(ref: ReleaseRef, revision: int, timeout: str, helm: str = "helm") -> list[str]:
+    context = ["--kube-context", ref.kube_context] if ref.kube_context else []
+    return [helm, "rollback", ref.name, str(revision), "--namespace", ref.namespace, *context, "--wait",
+            "--timeout", timeout]
+
+
+def uninstall_command(ref: ReleaseRef, timeout: str, helm: str = "helm") -> list[str]:
+    context = ["--kube-context", ref.kube_context] if ref.kube_context else []
+    return [helm, "uninstall", ref.name, "--namespace", ref.namespace, *context, "--wait", "--timeout", timeout]
+
+
+def helm_environment(kubeconfig: str | None) -> dict[str, str]:
+    """The controller's environment; helm-diff compares with a server-side upgrade dry run
+    (it sees the charts' lookups, e.g. generated keys kept in a Secret)."""
+    environment = dict(os.environ)
+    environment["HELM_DIFF_USE_UPGRADE_DRY_RUN"] = "true"
+    if kubeconfig:
+        environment["KUBECONFIG"] = str(Path(kubeconfig).expanduser())
+    return environment
+
+
+def run_helm(command: list[str], values_yaml: str | None, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, input=values_yaml, capture_output=True, text=True, env=environment, check=False)
+
+
+def release_state(secrets: list[dict[str, Any]]) -> ReleaseState:
+    """The release's state from its helm Secrets (any order)."""
+    state = ReleaseState()
+    deployed_version = 0
+    for secret in secrets:
+        labels = (secret.get("metadata") or {}).get("labels") or {}
+        version = int(labels.get("version", 0))
+        if version > state.latest_revision:
+            state.latest_revision, state.latest_status = version, str(labels.get("status", ""))
+            state.latest_secret = str(secret["metadata"]["name"])
+        if labels.get("status") == "deployed" and version > deployed_version:
+            deployed_version, state.deployed = version, secret
+    return state
+
+
+def digest_patch(digest: str) -> dict[str, Any]:
+    return {"metadata": {"annotations": {DIGEST_ANNOTATION: digest}}}
+
+
+def pending_recovery(ref: ReleaseRef, state: ReleaseState, timeout: str, helm: str = "helm") -> tuple[list[str], str]:
+    """The helm command that clears a release left pending by an interrupted run, and what it does."""
+    deployed = state.summary["revision"]
+    if deployed:
+        return (rollback_command(ref, deployed, timeout, helm),
+                f"rolled back to revision {deployed} (revision {state.latest_revision} was left {state.latest_status})")
+    return (uninstall_command(ref, timeout, helm),
+            f"uninstalled (revision {state.latest_revision} was left {state.latest_status}, nothing was deployed)")
+
+
+def clear_pending_hint(ref: ReleaseRef, state: ReleaseState) -> str:
+    """How a person clears a pending release by hand."""
+    deployed = state.summary["revision"]
+    if deployed:
+        return f"helm rollback {ref.name} {deployed} -n {ref.namespace}"
+    return f"helm uninstall {ref.name} -n {ref.namespace}"

@@ -1,0 +1,69 @@
+#!/usr/bin/python
+"""Documentation of the hub_lock action plugin (plugins/action/hub_lock.py does the work)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: hub_lock
+short_description: Take or give back a hub's rollout lock (a Lease in the hub's namespace)
+description:
+  - Runs on the controller (action plugin). O(state=acquired) creates the hub's namespace when
+    missing and the Lease C(imagebuilding-hubs-rollout) held by this run
+    (C(<controller host>:<ansible-playbook pid>)); a Lease held by another live rollout fails
+    the task naming the holder, and nothing else is changed.
+  - A stale Lease (expired, or its holder was a process on this host that is gone) is taken over;
+    C(took_over) says why, and the releases a killed run left pending may then be cleared.
+  - O(state=released) deletes the Lease when this run holds it. Check mode only reads.
+version_added: "1.0.0"
+author: imagebuilding-hubs
+options:
+  state:
+    description: Take or give back the lock.
+    type: str
+    choices: [acquired, released]
+    required: true
+  namespace:
+    description: The hub's namespace.
+    type: str
+    required: true
+  hub:
+    description: The hub's name, for messages.
+    type: str
+  duration:
+    description: Seconds after which a lock not given back counts as stale.
+    type: int
+    default: 1800
+  kubeconfig:
+    description: Kubeconfig file; the environment's default when omitted.
+    type: path
+  kube_context:
+    description: Context in the kubeconfig.
+    type: str
+attributes:
+  check_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Take the hub's rollout lock
+  hub_lock:
+    state: acquired
+    namespace: research
+    hub: research
+  register: _hub_lock
+"""
+
+RETURN = r"""
+holder:
+  description: The lock's holder identity.
+  returned: when acquired
+  type: str
+took_over:
+  description: Why a stale lock was taken over ('' when it was free).
+  returned: when acquired
+  type: str
+"""
+
+if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
+    raise SystemExit("hub_lock is an action plugin: run it as an Ansible task")
