@@ -13,6 +13,7 @@ CLUSTER_DIR := $(LOCAL)/cluster
 KUBECONFIG_PATH := $(CLUSTER_DIR)/kubeconfig
 CHARTS ?= local
 HUBS ?= 20
+FLEET ?=
 
 export IBH_CACHE IBH_BIN
 export PATH := $(IBH_BIN):$(VENV)/bin:$(PATH)
@@ -105,6 +106,10 @@ pytest: cluster-up ## the pytest suite (uses the embedded cluster, registry and 
 .PHONY: reliability
 reliability: cluster-up ## the bad-input catalog and leak scan; writes reports/reliability.json
 	@python scripts/reliability.py
+
+.PHONY: bench
+bench: cluster-up ## benchmark: HUBS=20 hubs vs sequential helm; FLEET=generate|DIR a fleet; writes reports/bench.json
+	@python scripts/bench.py --hubs $(HUBS) $(if $(FLEET),--fleet $(FLEET))
 
 .PHONY: molecule
 molecule: setup ## molecule default scenario on the embedded cluster
