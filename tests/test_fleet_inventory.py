@@ -7,7 +7,7 @@ are made there, sops-encrypted to an age key generated for the test session.
 from __future__ import annotations
 
 import json
-import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -32,6 +32,7 @@ from fleet_support import (
     make_bad_fleet,
     materialize_fleet,
     sops_decrypt,
+    sops_encrypt_to,
 )
 from hub_support import (
     InventoryHub,
@@ -44,7 +45,6 @@ from support import ROOT, VENV_BIN, project_env, run_playbook
 
 LOCAL_VALUES = ROOT / "inventories" / "local" / "values" / "local-cluster.values.yaml"
 E2E_HUB = "delta-binder"  # a hub name nobody else's tests deploy
-SOPS_REFUSED = re.compile(r"top-level key 'sops' in \S+ is not a chart of the hub")
 
 
 # ---------------------------------------------------------------------------------------
@@ -374,10 +374,12 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
                   for chart in ("jupyterhub", "binderhub-service")}
     for name, variables in hubs.items():
         model_vars = {k: v for k, v in variables.items() if not k.startswith("registry_")}
-        # The hub roles merge the secret values files in memory at deploy time; the model
-        # reads plain values files only.
-        model_vars["hub_values_files"] = [p for p in variables["hub_values_files"] if "secret" not in Path(p).name]
         model = build_model(model_vars, charts_dir=str(ROOT / "charts"))
+        # The secret values files are listed but not read: the hub roles decrypt them in memory
+        # at deploy time (hub_values with decrypt: true).
+        assert [(f.path, f.encrypted) for f in model.values_files] == [
+            (p, "secret" in Path(p).name) for p in variables["hub_values_files"]]
+        assert all(f.content == {} for f in model.values_files if f.encrypted)
         registry_vars = {k: v for k, v in variables.items() if k.startswith("registry_")}
         hub = InventoryHub(name, model_vars, str(sample_fleet), registry_vars.get("registry_type") == "quay", registry_vars)
         registry = registry_view(local_registry_definition(hub), model.hub.name)
@@ -447,29 +449,33 @@ def _local_source(directory: Path, fleet: Path, hub_vars: dict[str, Any] | None 
 @pytest.mark.slow
 def test_deploy_one_sample_hub_to_the_local_cluster(sample_fleet: Path, fleet_key: AgeKey, tmp_path: Path,
                                                     kubeconfig: Path) -> None:
+    """The hub's sops-encrypted values files are decrypted in memory and layered in their order."""
     fleet = tmp_path / "fleet"
     shutil.copytree(sample_fleet, fleet)
+    cluster_dir = fleet / CLUSTERS / "onprem-delta"
+    # One more encrypted values file, listed before the hub's own: its value must reach the release.
+    token = secrets.token_hex(16)
+    sops_encrypt_to(cluster_dir / "enc-common.secret.values.yaml",
+                    {"jupyterhub": {"hub": {"extraEnv": {"FLEET_SHARED_TOKEN": token}}}}, fleet_key)
+    cluster = yaml.safe_load((cluster_dir / "cluster.yaml").read_text())
+    cluster["hubs"][0]["helm_chart_values_files"].insert(2, "enc-common.secret.values.yaml")
+    (cluster_dir / "cluster.yaml").write_text(yaml.safe_dump(cluster, sort_keys=False))
     env = project_env(SOPS_AGE_KEY_FILE=str(fleet_key.key_file), KUBECONFIG=str(kubeconfig))
     source = _local_source(tmp_path / "src", fleet)
-    first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
-    refused = first.rc != 0 and SOPS_REFUSED.search(first.output)
-    if refused:
-        # The hub roles do not yet read sops-encrypted entries of hub_values_files. Deploy the
-        # hub with its own secret file left to the secrets role (secrets_dir is the cluster
-        # directory, so it is the same enc-<hub>.secret.values.yaml) to check the rest.
-        plain = [str(LOCAL_VALUES)] + [str(fleet / CLUSTERS / "onprem-delta" / name)
-                                       for name in ("common.values.yaml", f"{E2E_HUB}.values.yaml")]
-        source = _local_source(tmp_path / "src-plain", fleet, {E2E_HUB: {"hub_values_files": plain}})
-        first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
+    first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, "--diff", env=env)
     assert first.rc == 0, first.output[-6000:]
     assert first.recap()[E2E_HUB]["failed"] == 0
+    assert token not in first.output
     second = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
     assert second.rc == 0, second.output[-6000:]
     assert second.recap()[E2E_HUB]["changed"] == 0, second.output[-6000:]
     releases = subprocess.run(["helm", "list", "-n", E2E_HUB, "-o", "json"], env=env, capture_output=True, text=True,
                               check=True)
     assert {r["name"] for r in json.loads(releases.stdout)} >= {"jupyterhub", "binderhub-service"}
-    if refused:
-        pytest.xfail("the hub roles refuse sops-encrypted entries of hub_values_files (\"top-level key 'sops' ... is "
-                     "not a chart of the hub\"); deployed and converged with the hub's secret file left to the "
-                     "secrets role instead")
+    deployed = subprocess.run(["helm", "get", "values", "jupyterhub", "-n", E2E_HUB, "-o", "json"], env=env,
+                              capture_output=True, text=True, check=True)
+    hub_values = json.loads(deployed.stdout)
+    assert hub_values["hub"]["extraEnv"]["FLEET_SHARED_TOKEN"] == token
+    own = sops_decrypt(cluster_dir / f"enc-{E2E_HUB}.secret.values.yaml", fleet_key)
+    assert hub_values["hub"]["services"]["binder"]["apiToken"] == own["jupyterhub"]["hub"]["services"]["binder"]["apiToken"]
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]

@@ -3,6 +3,10 @@
 Collects the hub's ``hub_*``, ``cluster_*``, ``jupyterhub_*`` and ``binderhub_service_*``
 variables, builds the validated model (``module_utils/hub_model.py``) and returns it, or
 fails the task with every error, each naming the hub and the variable.
+
+sops-encrypted entries of ``hub_values_files`` are not decrypted here: the model lists them
+(``encrypted: true``) with empty content, so no secret value enters this task's result. The
+roles decrypt them in memory at deploy time (``hub_values`` with ``decrypt: true``).
 """
 
 from __future__ import annotations

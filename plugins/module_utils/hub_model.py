@@ -23,7 +23,7 @@ import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +204,8 @@ class Hub:
 class ValuesFile:
     path: str
     content: dict[str, Any]
+    # sops-encrypted: ``content`` stays empty until ``decrypt_values_files`` (in memory only).
+    encrypted: bool = False
 
 
 @dataclass(frozen=True)
@@ -843,7 +845,42 @@ def _check_values_open_access(errs: Errors, path: str, content: Mapping[str, Any
                              "jupyterhub_open_access_opt_in: true in the hub's variables to say so explicitly")
 
 
+# Keys every file encrypted by sops carries in its top-level ``sops`` metadata (as in sops_files).
+_SOPS_METADATA_KEYS = ("mac", "lastmodified")
+
+
+def _is_sops_document(content: Mapping[str, Any]) -> bool:
+    metadata = content.get("sops")
+    return isinstance(metadata, Mapping) and all(key in metadata for key in _SOPS_METADATA_KEYS)
+
+
+def _check_values_content(errs: Errors, path: str, full: str, content: object, opt_in: bool) -> dict[str, Any] | None:
+    """The file's values when they are a mapping of chart sections, else ``None`` (errors recorded).
+
+    Messages name keys and types only, never values (the content may be decrypted secrets).
+    """
+    content = {} if content is None else content
+    if not isinstance(content, Mapping):
+        errs.add(path, f"{full} holds a {_type_name(content)}", "a mapping with top-level keys "
+                 + ", ".join(VALUES_FILE_KEYS))
+        return None
+    for key in content:
+        if key not in VALUES_FILE_KEYS:
+            errs.add(f"{path}: {key}", f"top-level key {key!r} in {full} is not a chart of the hub",
+                     "one of " + ", ".join(VALUES_FILE_KEYS) + _did_you_mean(str(key), VALUES_FILE_KEYS))
+        elif content[key] is not None and not isinstance(content[key], Mapping):
+            errs.add(f"{path}: {key}", f"is a {_type_name(content[key])}", "a mapping of helm values")
+    _check_values_open_access(errs, path, content, opt_in)
+    return dict(content)
+
+
 def read_values_files(errs: Errors, value: object, base_dir: str, opt_in: bool) -> list[ValuesFile]:
+    """The hub's extra values files in their listed order.
+
+    A sops-encrypted file (complete top-level ``sops`` metadata) is listed with
+    ``encrypted=True`` and empty content: it is decrypted in memory, only where the values are
+    deployed (``decrypt_values_files``), never here.
+    """
     files: list[ValuesFile] = []
     for index, item in enumerate(_read_list(errs, "hub_values_files", value)):
         path = f"hub_values_files[{index}]"
@@ -860,20 +897,50 @@ def read_values_files(errs: Errors, value: object, base_dir: str, opt_in: bool) 
         except (OSError, yaml.YAMLError) as exc:
             errs.add(path, f"{full} is not readable YAML ({exc.__class__.__name__})", "a helm values file")
             continue
-        content = {} if content is None else content
-        if not isinstance(content, Mapping):
-            errs.add(path, f"{full} holds a {_type_name(content)}", "a mapping with top-level keys "
-                     + ", ".join(VALUES_FILE_KEYS))
+        if isinstance(content, Mapping) and _is_sops_document(content):
+            files.append(ValuesFile(path=full, content={}, encrypted=True))
             continue
-        for key in content:
-            if key not in VALUES_FILE_KEYS:
-                errs.add(f"{path}: {key}", f"top-level key {key!r} in {full} is not a chart of the hub",
-                         "one of " + ", ".join(VALUES_FILE_KEYS) + _did_you_mean(str(key), VALUES_FILE_KEYS))
-            elif content[key] is not None and not isinstance(content[key], Mapping):
-                errs.add(f"{path}: {key}", f"is a {_type_name(content[key])}", "a mapping of helm values")
-        _check_values_open_access(errs, path, content, opt_in)
-        files.append(ValuesFile(path=full, content=dict(content)))
+        checked = _check_values_content(errs, path, full, content, opt_in)
+        if checked is not None:
+            files.append(ValuesFile(path=full, content=checked))
     return files
+
+
+def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubModel:
+    """``model`` with every sops-encrypted values file's content decrypted and checked, in memory.
+
+    ``decrypt(path)`` returns the file's plaintext YAML (e.g. ``sops --decrypt`` on stdout) or
+    raises; the plaintext is parsed here and never written anywhere. Raises ``HubModelError``
+    naming the hub and the file when a file cannot be decrypted or its values are not valid;
+    no message holds any decrypted value.
+    """
+    if not any(f.encrypted for f in model.values_files):
+        return model
+    errs = Errors(hub=model.hub.name)
+    files: list[ValuesFile] = []
+    for index, values_file in enumerate(model.values_files):
+        if not values_file.encrypted:
+            files.append(values_file)
+            continue
+        path = f"hub_values_files[{index}]"
+        try:
+            text = decrypt(values_file.path)
+        except Exception as exc:  # the decrypter's message names the file, never its content
+            errs.add(path, str(exc) or f"sops could not decrypt {values_file.path}",
+                     "a sops file the controller can decrypt (its key, e.g. SOPS_AGE_KEY_FILE, available)")
+            continue
+        try:
+            content = yaml.safe_load(text)
+        except yaml.YAMLError as exc:  # the parser's message would quote the plaintext
+            errs.add(path, f"{values_file.path} decrypts to unreadable YAML ({exc.__class__.__name__})",
+                     "a helm values file")
+            continue
+        checked = _check_values_content(errs, path, values_file.path, content, model.jupyterhub.open_access_opt_in)
+        if checked is not None:
+            files.append(ValuesFile(path=values_file.path, content=checked, encrypted=True))
+    if errs.messages:
+        raise HubModelError(model.hub.name, errs.messages)
+    return replace(model, values_files=files)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Tell sops-encrypted files from plaintext ones without revealing their content.
+"""Tell sops-encrypted files from plaintext ones without revealing their content, and
+decrypt one in memory (``sops_decrypt``: sops' stdout, never a file).
 
 Used by the ``sops_leak_guard`` module (and by anyone else who needs the same guard):
 a file whose name contains ``secret`` must carry sops metadata, or it may have leaked.
-Nothing here returns, logs or raises with any part of a file's content: parse errors
-are swallowed and reported only as "not a sops file".
+Apart from what ``sops_decrypt`` returns, nothing here returns, logs or raises with any part
+of a file's content: parse errors are swallowed and reported only as "not a sops file", and
+a failed decryption names the file and sops' error only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import configparser
 import json
 import os
-from collections.abc import Iterable, Iterator
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 try:
@@ -125,3 +129,43 @@ def nearest_existing_dir(path: str) -> str:
     while not directory.is_dir():
         directory = directory.parent
     return str(directory)
+
+
+# How much of sops' error output a failed decryption's message keeps (sops reports why it
+# could not get the data key or check the MAC; it has no plaintext at that point).
+_SOPS_ERROR_HINT_MAX = 400
+
+
+class SopsDecryptError(Exception):
+    """sops could not decrypt a file; the message names the file, never its content."""
+
+
+def _sops_error_hint(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    hint = " ".join(lines)
+    return hint if len(hint) <= _SOPS_ERROR_HINT_MAX else hint[:_SOPS_ERROR_HINT_MAX] + " ..."
+
+
+def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
+                 env: Mapping[str, str] | None = None, timeout: float = 120) -> str:
+    """The decrypted text of the sops file at ``path``, in memory only (sops' stdout).
+
+    Runs ``sops --decrypt --output-type <output_type> <path>`` with ``env`` (default: this
+    process's environment, so ``SOPS_AGE_KEY_FILE`` and the cloud KMS credentials apply).
+    Nothing is written to disk. Raises ``SopsDecryptError`` naming the file and sops' error.
+    """
+    program = shutil.which(binary)  # a name on PATH, or a path to the binary
+    if program is None:
+        raise SopsDecryptError(f"sops could not decrypt {path}: the sops binary ({binary}) is not on PATH")
+    environment = dict(os.environ if env is None else env)
+    environment.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
+    try:
+        proc = subprocess.run([program, "--decrypt", "--output-type", output_type, path], capture_output=True,
+                              text=True, env=environment, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SopsDecryptError(f"sops could not decrypt {path}: {exc.__class__.__name__}") from None
+    if proc.returncode != 0:
+        hint = _sops_error_hint(proc.stderr)
+        raise SopsDecryptError(f"sops could not decrypt {path} (exit {proc.returncode})"
+                               + (f": {hint}" if hint else ""))
+    return proc.stdout

@@ -29,6 +29,15 @@ description:
     C(pull_secret_required) of the registry definition; the password never enters the
     result. Secret values (see RV(required_secret_keys)) come from the hub's sops-encrypted secret
     values file, which the roles merge on top with C(no_log).
+  - "sops-encrypted entries of C(hub_values_files) (a top-level C(sops) key with its metadata)
+    are left out of RV(values) and listed in RV(encrypted_values_files). With O(decrypt=true) they
+    are decrypted in memory (C(sops --decrypt --output-type yaml FILE), read from sops' stdout,
+    with the controller's environment such as C(SOPS_AGE_KEY_FILE)), checked like the other
+    values files and layered in their listed order; nothing decrypted is written to disk. The
+    result then holds secret values, so O(decrypt=true) is refused unless the task has
+    C(no_log: true). A file sops cannot decrypt fails the task with RV(decrypt_error), which
+    names the hub and the file and holds no value (the roles report it with a separate task,
+    since C(no_log) hides the failed task's message)."
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
 author: imagebuilding-hubs
@@ -38,6 +47,12 @@ options:
       - The hub's registry definition. Defaults to the C(registry_definition) fact the
         C(registry) role sets.
     type: dict
+  decrypt:
+    description:
+      - "Decrypt the sops-encrypted values files and layer them into RV(values); return their
+        decrypted contents as RV(secret_values). Needs C(no_log: true) on the task."
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -62,13 +77,46 @@ EXAMPLES = r"""
       username: research
       pull_secret_required: false
   register: _jupyterhub_rendered
+
+- name: Layer the hub's sops-encrypted values files too, in memory
+  hub_values:
+    decrypt: true
+  register: _jupyterhub_layered
+  no_log: true
+  failed_when: false  # the next task reports decrypt_error, which holds no secret
+
+- name: Report a values file that sops could not decrypt
+  ansible.builtin.fail:
+    msg: "{{ _jupyterhub_layered.decrypt_error }}"
+  when: _jupyterhub_layered.decrypt_error is defined
 """
 
 RETURN = r"""
 values:
-  description: Helm values per release key (C(jupyterhub), C(binderhub-service), C(dask-gateway)).
+  description:
+    - Helm values per release key (C(jupyterhub), C(binderhub-service), C(dask-gateway)).
+    - Without O(decrypt), the sops-encrypted values files are left out; with it, they are layered
+      in their listed order (secret values, so the task must have C(no_log)).
   returned: success
   type: dict
+encrypted_values_files:
+  description: The sops-encrypted entries of C(hub_values_files), as absolute paths in their listed order.
+  returned: success
+  type: list
+  elements: str
+secret_values:
+  description:
+    - The decrypted contents of the sops-encrypted values files, in their listed order, for
+      redacting helm's output and diffs (C(hub_redact_secrets), M(hub_helm_diff)'s C(secret_values_var)).
+  returned: success and O(decrypt=true)
+  type: list
+  elements: dict
+decrypt_error:
+  description:
+    - Why an encrypted values file could not be used (sops could not decrypt it, or its values are
+      invalid), naming the hub and the file; never any value.
+  returned: failure with O(decrypt=true)
+  type: str
 releases:
   description: Per release key - C(name), C(chart), C(chart_ref), C(chart_version), C(chart_repo_url), C(namespace).
   returned: success
