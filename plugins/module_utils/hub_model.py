@@ -358,7 +358,7 @@ def _read_bool(errs: Errors, path: str, value: object, *, default: bool = False)
     if value is None:
         return default
     if not isinstance(value, bool):
-        errs.add(path, f"{value!r} is a {_type_name(value)}", "true or false")
+        errs.add(path, f"{value!r} is a {_type_name(value)}, not a boolean", "true or false")
         return default
     return value
 

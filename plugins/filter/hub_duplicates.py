@@ -1,0 +1,37 @@
+"""Filter ``hub_duplicates``: hub names and namespaces used by more than one selected hub
+(``module_utils/hub_duplicates.py``), for the validate play of ``playbooks/hub.yml``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+
+_MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity  # noqa: E402
+
+IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name")
+
+
+def _identity(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> HubIdentity | None:
+    try:
+        variables = {name: hostvars[host].get(name) for name in IDENTITY_VARIABLES}
+    except Exception:  # a variable that does not template is the hub model's to report
+        return None
+    return hub_identity(host, variables)
+
+
+def hub_duplicates(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Host -> messages for each selected hub whose hub_name or (per cluster) namespace another one uses."""
+    identities = [identity for host in hosts if (identity := _identity(host, hostvars)) is not None]
+    return duplicate_problems(identities)
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {"hub_duplicates": hub_duplicates}
