@@ -1,5 +1,5 @@
-"""The no-op fast path on the demo hub `staging`: an unchanged hub is not upgraded,
-one changed value is, and hub_force re-applies (helm runs, helm-diff finds nothing)."""
+"""The no-op fast path on the demo hub `staging`: an unchanged hub runs no helm at all,
+one changed value upgrades the release, and hub_force re-applies (helm upgrade runs)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from support import ROOT, PlaybookRun, project_env, run_playbook
 
 INVENTORY = ROOT / "inventories" / "local"
-HELM_TASK = "jupyterhub : Install or upgrade the jupyterhub release"
+HELM_TASK = "jupyterhub : Deploy the jupyterhub release"
 
 
 def deploy_staging(report: Path, *extra: str) -> tuple[PlaybookRun, dict[str, dict[str, Any]]]:
@@ -41,23 +41,28 @@ def converged(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def test_unchanged_hub_is_not_upgraded(converged: Path) -> None:
     run, rows = deploy_staging(converged)
-    assert task_outcome(run.output, HELM_TASK, "staging") == "skipping"
+    assert task_outcome(run.output, HELM_TASK, "staging") == "ok"
+    assert rows["jupyterhub"]["helm"] == [] and rows["binderhub-service"]["helm"] == [], rows
     assert rows["jupyterhub"]["status"] == "unchanged"
     assert rows["jupyterhub"]["revision_after"] == rows["jupyterhub"]["revision_before"]
     assert rows["binderhub-service"]["status"] == "unchanged"
     assert run.changed() == 0, run.output[-4000:]
 
 
-def test_force_reapplies_without_a_new_revision(converged: Path) -> None:
+def test_force_reapplies(converged: Path) -> None:
     run, rows = deploy_staging(converged, "-e", "hub_force=true")
-    assert task_outcome(run.output, HELM_TASK, "staging") == "ok"
-    assert rows["jupyterhub"]["status"] == "unchanged"
+    assert task_outcome(run.output, HELM_TASK, "staging") == "changed"
+    assert rows["jupyterhub"]["helm"] == ["upgrade"], rows
+    assert rows["jupyterhub"]["revision_after"] == rows["jupyterhub"]["revision_before"] + 1
+    again, rows = deploy_staging(converged)
+    assert rows["jupyterhub"]["helm"] == [] and again.changed() == 0, rows
 
 
 def test_one_changed_value_upgrades_the_release(converged: Path) -> None:
     changed = json.dumps({"jupyterhub_admin_users": ["admin", "fast-path-test"]})
     run, rows = deploy_staging(converged, "-e", changed)
     assert task_outcome(run.output, HELM_TASK, "staging") == "changed"
+    assert rows["jupyterhub"]["helm"] == ["diff", "upgrade"], rows
     assert rows["jupyterhub"]["status"] == "changed"
     assert rows["jupyterhub"]["revision_after"] == rows["jupyterhub"]["revision_before"] + 1
     assert rows["binderhub-service"]["status"] == "unchanged"

@@ -72,6 +72,7 @@ class Deploy:
         self.timeout = str(args.get("timeout") or "5m0s")
         self.started = time.time()
         self.notes: list[str] = []
+        self.ran: list[str] = []  # the helm commands run (diff, upgrade, rollback, uninstall), for the record
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)  # type: ignore[arg-type]
@@ -83,6 +84,7 @@ class Deploy:
 
     def diff(self) -> tuple[bool, str]:
         """(would change, the diff redacted); raises RuntimeError when helm diff fails."""
+        self.ran.append("diff")
         proc = run_helm(diff_command(self.ref, self.helm), self.values_yaml, self.env)
         if proc.returncode not in (DIFF_NO_CHANGE, DIFF_CHANGES):
             raise RuntimeError(f"helm diff failed: {self.redact(proc.stderr.strip() or proc.stdout.strip())}")
@@ -90,6 +92,7 @@ class Deploy:
 
     def recover(self, state: ReleaseState) -> ReleaseState:
         command, what = pending_recovery(self.ref, state, self.timeout, self.helm)
+        self.ran.append(command[1])
         proc = run_helm(command, None, self.env)
         if proc.returncode != 0:
             raise RuntimeError(f"release {self.ref.name} was left {state.latest_status} and could not be cleared "
@@ -109,6 +112,7 @@ class Deploy:
     def upgrade(self) -> str:
         """'' on success, else helm's error (redacted) and the namespace's diagnosis."""
         self.ensure_namespace()
+        self.ran.append("upgrade")
         proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
         if proc.returncode == 0:
             return ""
@@ -126,7 +130,8 @@ class Deploy:
         return {"hub": self.args.get("hub") or "", "cluster": self.args.get("cluster") or "",
                 "release": self.ref.name, "namespace": self.ref.namespace, "chart": summary["chart"] or self.ref.name,
                 "chart_version": summary["chart_version"] or self.ref.chart_version, "revision_before": before,
-                "revision_after": summary["revision"], "status": status, "started": round(self.started, 3),
+                "revision_after": summary["revision"], "status": status, "helm": list(self.ran),
+                "started": round(self.started, 3),
                 "duration": round(time.time() - self.started, 1)}
 
 
@@ -144,8 +149,8 @@ class ActionModule(ActionBase):
         release = self._templar.template(args["release"])
         if not isinstance(release, dict) or not args["values_var"]:
             return {**result, "failed": True, "msg": "hub_release: release (a mapping) and values_var are required"}
-        values = plain(self._templar.template(task_vars.get(args["values_var"], {})) or {})
-        secrets = plain(self._templar.template(task_vars.get(args["secret_values_var"] or "", {})) or {})
+        values = plain(self._variable(task_vars, str(args["values_var"])) or {})
+        secrets = plain(self._variable(task_vars, str(args["secret_values_var"] or "")) or {})
         deploy = Deploy(ReleaseRef.from_mapping(plain(release), str(args["kube_context"] or "")), values, secrets, args)
         try:
             outcome = self._deploy(deploy, task_vars)
@@ -159,6 +164,14 @@ class ActionModule(ActionBase):
         releases = [r for r in task_vars.get("hub_rollout_releases") or []
                     if (r.get("release"), r.get("namespace")) != (deploy.ref.name, deploy.ref.namespace)]
         return {**result, **outcome, "ansible_facts": {"hub_rollout_releases": [*releases, outcome["rollout"]]}}
+
+    def _variable(self, task_vars: dict[str, Any], dotted: str) -> object:
+        """A variable's templated value; ``a.b.c`` reaches into mappings (a registered result)."""
+        name, *keys = dotted.split(".") if dotted else ("",)
+        value = self._templar.template(task_vars.get(name, {}))
+        for key in keys:
+            value = value.get(key, {}) if isinstance(value, dict) else {}
+        return value
 
     def _deploy(self, deploy: Deploy, task_vars: dict[str, Any]) -> dict[str, Any]:
         del task_vars

@@ -24,7 +24,9 @@ version_added: "1.0.0"
 author: imagebuilding-hubs
 options:
   release:
-    description: The release as rendered by M(hub_values) (C(name), C(namespace), C(chart_ref), C(chart_version), C(chart_repo_url)).
+    description:
+      - The release as rendered by M(hub_values).
+      - C(name), C(namespace), C(chart_ref), C(chart_version), C(chart_repo_url).
     type: dict
     required: true
   values_var:
