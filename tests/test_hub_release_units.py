@@ -14,6 +14,7 @@ from ansible.module_utils.hub_helm import (
     diff_command,
     pending_recovery,
     release_state,
+    running_helm,
     upgrade_command,
 )
 from ansible.module_utils.hub_lock import Holder, holder_identity, lease_body, parse_time
@@ -90,3 +91,14 @@ def test_progress_names_slow_tasks_and_their_hubs_only() -> None:
     line = hub_rollout_report.progress_line(running, 140.0, 10)
     assert line == "[progress] Deploy the jupyterhub release: 2 hub(s) still running, longest 40s (a, b)"
     assert hub_rollout_report.progress_line(running, 105.0, 10) == ""
+
+
+def test_helm_still_running_on_a_release_is_found(tmp_path: Path) -> None:
+    def process(pid: int, *argv: str) -> None:
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "cmdline").write_bytes(b"\0".join(a.encode() for a in argv) + b"\0")
+
+    process(101, "/usr/local/bin/helm", "upgrade", "--install", "jupyterhub", "/charts/jupyterhub", "--namespace", "research")
+    process(102, "/usr/local/bin/helm", "upgrade", "--install", "jupyterhub", "/charts/jupyterhub", "--namespace", "other")
+    process(103, "python", "helm", "jupyterhub", "research", "upgrade")
+    assert running_helm(REF, str(tmp_path)) == [101]

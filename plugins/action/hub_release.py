@@ -47,6 +47,7 @@ from ansible.module_utils.hub_helm import (
     pending_recovery,
     release_state,
     run_helm,
+    running_helm,
     upgrade_command,
 )
 from ansible.module_utils.hub_rollout import desired_state_digest, rollout_status
@@ -91,6 +92,11 @@ class Deploy:
         return proc.returncode == DIFF_CHANGES, self.redact(proc.stdout)
 
     def recover(self, state: ReleaseState) -> ReleaseState:
+        helm = running_helm(self.ref)
+        if helm:
+            raise RuntimeError(f"revision {state.latest_revision} is {state.latest_status} and helm is still working on "
+                               f"it (process {', '.join(map(str, helm))}, left by an interrupted run); nothing was "
+                               "changed: run again when it has finished")
         command, what = pending_recovery(self.ref, state, self.timeout, self.helm)
         self.ran.append(command[1])
         proc = run_helm(command, None, self.env)
@@ -159,8 +165,9 @@ class ActionModule(ActionBase):
         hub = args.get("hub") or task_vars.get("inventory_hostname")
         if outcome.get("failed"):
             outcome["msg"] = f"hub {hub}: release {deploy.ref.name} in {deploy.ref.namespace}: {outcome['msg']}"
-        if deploy.notes:
+        if deploy.notes:  # shown at every verbosity: a run cleared what an interrupted one left
             outcome["recovered"] = deploy.notes
+            outcome["warnings"] = [f"hub {hub}: release {note}" for note in deploy.notes]
         releases = [r for r in task_vars.get("hub_rollout_releases") or []
                     if (r.get("release"), r.get("namespace")) != (deploy.ref.name, deploy.ref.namespace)]
         return {**result, **outcome, "ansible_facts": {"hub_rollout_releases": [*releases, outcome["rollout"]]}}

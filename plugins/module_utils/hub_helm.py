@@ -131,6 +131,24 @@ def pending_recovery(ref: ReleaseRef, state: ReleaseState, timeout: str, helm: s
             f"uninstalled (revision {state.latest_revision} was left {state.latest_status}, nothing was deployed)")
 
 
+def running_helm(ref: ReleaseRef, proc_root: str = "/proc") -> list[int]:
+    """Processes on this host that run helm on the release (an interrupted ansible-playbook's
+    workers start sessions of their own, so their helm may outlive it)."""
+    found = []
+    for entry in Path(proc_root).iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [word.decode(errors="replace") for word in argv if word]
+        if (words and Path(words[0]).name == "helm" and ref.name in words
+                and ref.namespace in words and any(w in words for w in ("upgrade", "install", "rollback", "uninstall"))):
+            found.append(int(entry.name))
+    return found
+
+
 def clear_pending_hint(ref: ReleaseRef, state: ReleaseState) -> str:
     """How a person clears a pending release by hand."""
     deployed = state.summary["revision"]
