@@ -1,11 +1,11 @@
 """Callback ``hub_rollout_report``: one table of the run's releases, and reports/rollout.json.
 
-The hub roles' ``hub_release_state`` tasks (mode ``record``) append each release's outcome
-to the host fact ``hub_rollout_releases``; this callback collects those facts from the task
-results, adds hubs that failed before recording anything (with their error's first line),
-and at the end of a ``playbooks/hub.yml`` run prints one table — hub, cluster, release,
-chart version, revision before -> after, status, duration — and writes it as JSON.
-No values, only what the records hold (the helm tasks are ``no_log``).
+The hub roles' ``hub_release`` tasks append each release's outcome to the host fact
+``hub_rollout_releases``; this callback collects those facts from the task results, adds
+hubs that failed before recording anything (with their error's first line), and at the end
+of a ``playbooks/hub.yml`` run prints one table — hub, cluster, release, chart version,
+revision before -> after, status, duration — and writes it as JSON. No values, only what
+the records hold. While tasks run, it prints a ``[progress]`` line for those running long.
 """
 
 from __future__ import annotations

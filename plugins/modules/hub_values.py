@@ -53,6 +53,23 @@ options:
         decrypted contents as RV(secret_values). Needs C(no_log: true) on the task."
     type: bool
     default: false
+  secrets_file:
+    description:
+      - "The hub's sops-encrypted secret values file (C(secrets_values_file) of the secrets role's
+        C(load)). Checked to exist and be encrypted, decrypted in memory, checked for the keys the
+        O(releases) need, and merged over each release's values into RV(release_values).
+        Needs C(no_log: true) on the task; on failure RV(error) says why, naming no value."
+    type: path
+  releases:
+    description: The releases whose final values RV(release_values) holds (default every release of the hub).
+    type: list
+    elements: str
+  sops_binary:
+    description: The sops executable; C(sops) from C(PATH) when omitted.
+    type: path
+  age_keyfile:
+    description: An age key file for sops (C(SOPS_AGE_KEY_FILE)); the environment's when omitted.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -107,10 +124,19 @@ encrypted_values_files:
 secret_values:
   description:
     - The decrypted contents of the sops-encrypted values files, in their listed order, for
-      redacting helm's output and diffs (C(hub_redact_secrets), M(hub_helm_diff)'s C(secret_values_var)).
+      redacting helm's output and diffs (M(hub_release)'s O(hub_release#module:secret_values_var)).
+    - With O(secrets_file), a mapping instead - C(secrets_file) (the hub's decrypted secret values
+      file) and C(values_files) (that list).
   returned: success and O(decrypt=true)
-  type: list
-  elements: dict
+  type: raw
+release_values:
+  description: Each release's final values (rendered, values files, the secret values file on top).
+  returned: success with O(secrets_file)
+  type: dict
+error:
+  description: Why the final values could not be made (names the hub, the file and missing keys; no value).
+  returned: failure with O(secrets_file)
+  type: str
 decrypt_error:
   description:
     - Why an encrypted values file could not be used (sops could not decrypt it, or its values are
