@@ -55,8 +55,8 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         decrypt = boolean(self._task.args.get("decrypt", False), strict=True)
         if (decrypt or self._task.args.get("secrets_file")) and not self._task.no_log:
-            result.update(failed=True, msg="hub_values: decrypt: true and secrets_file need no_log: true on the task "
-                          "(the result holds decrypted secret values)")
+            result.update(failed=True, msg="hub_values: decrypt: true (or secrets_file) needs no_log: true on the "
+                          "task (the result holds decrypted secret values)")
             return result
         variables = collect_variables(task_vars, self._templar.template)
         base_dir = str(task_vars.get("inventory_dir") or Path.cwd())
