@@ -108,8 +108,8 @@ reliability: cluster-up ## bad-input catalog, fault suite and leak scan; writes 
 	@python scripts/reliability.py
 
 .PHONY: bench
-bench: cluster-up ## benchmark: HUBS=20 hubs vs sequential helm; FLEET=generate|DIR a fleet; writes reports/bench.json
-	@python scripts/bench.py --hubs $(HUBS) $(if $(FLEET),--fleet $(FLEET))
+bench: cluster-up ## benchmark: HUBS=20 hubs vs sequential helm; FLEET=generate|DIR a fleet; BENCH_ARGS=--help; reports/bench.json
+	@python scripts/bench.py --hubs $(HUBS) $(if $(FLEET),--fleet $(FLEET)) $(BENCH_ARGS)
 
 .PHONY: molecule
 molecule: setup ## molecule default scenario on the embedded cluster

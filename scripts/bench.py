@@ -74,30 +74,43 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
-def tree_rss_kb(root: int) -> tuple[int, int]:
-    """(resident memory of the process tree under ``root``, of ``root`` alone), in KiB."""
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (Ansible's forked workers share most) divided among their users."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def tree_memory_kb(root: int) -> tuple[int, int, int]:
+    """(RSS summed over the process tree under ``root``, PSS summed over it, RSS of ``root`` alone), in KiB."""
     children = _children_map()
-    total, stack = 0, [root]
+    rss = pss = 0
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += _rss_kb(pid)
+        rss, pss = rss + _rss_kb(pid), pss + _pss_kb(pid)
         stack.extend(children.get(pid, []))
-    return total, _rss_kb(root)
+    return rss, pss, _rss_kb(root)
 
 
 class RssSampler(threading.Thread):
     """Samples a process tree's resident memory until stopped; keeps the peaks."""
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
-        self.peak_tree_kb = self.peak_main_kb = 0
+        self.peak_tree_kb = self.peak_pss_kb = self.peak_main_kb = 0
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
-            tree, main = tree_rss_kb(self.pid)
+            tree, pss, main = tree_memory_kb(self.pid)
             self.peak_tree_kb, self.peak_main_kb = max(self.peak_tree_kb, tree), max(self.peak_main_kb, main)
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -111,6 +124,7 @@ class Measured:
     seconds: float
     rc: int
     peak_rss_mb: float = 0.0
+    peak_pss_mb: float = 0.0
     peak_controller_rss_mb: float = 0.0
     log: str = ""
     details: dict[str, Any] = field(default_factory=dict)
@@ -137,7 +151,8 @@ def run_measured(label: str, cmd: list[str], env: dict[str, str], log: Path) -> 
     seconds = time.monotonic() - started
     say(f"{label}: {seconds:.1f} s, exit {proc.returncode}")
     return Measured(label, round(seconds, 2), proc.returncode, round(sampler.peak_tree_kb / 1024, 1),
-                    round(sampler.peak_main_kb / 1024, 1), str(log.relative_to(ROOT)))
+                    round(sampler.peak_pss_kb / 1024, 1), round(sampler.peak_main_kb / 1024, 1),
+                    str(log.relative_to(ROOT)))
 
 
 def _last_task(log: Path) -> str:
@@ -371,13 +386,13 @@ def ratio(numerator: Measured | None, denominator: Measured | None) -> float | N
 
 def summary_table(results: dict[str, Any]) -> str:
     runs = results["runs"]
-    rows = [("measure", "seconds", "ratio", "peak RSS MiB")]
+    rows = [("measure", "seconds", "ratio", "peak RSS / PSS MiB")]
     for key, ratio_key in (("playbook_full", "full_rollout_ratio"), ("baseline_full", None),
                            ("playbook_noop", "noop_ratio"), ("baseline_rerun", None)):
         if key in runs:
             run = runs[key]
             rows.append((key, f"{run['seconds']:.1f}", str(results.get(ratio_key, "")) if ratio_key else "",
-                         f"{run['peak_rss_mb']:.0f}" if run["peak_rss_mb"] else "-"))
+                         f"{run['peak_rss_mb']:.0f} / {run['peak_pss_mb']:.0f}" if run["peak_rss_mb"] else "-"))
     rows.append(("overhead per hub (s)", str(results.get("overhead_per_hub_s", "-")), "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
@@ -396,6 +411,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--forks", type=int, default=0, help="ansible forks (default: number of hubs, at most 50)")
     parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=None,
                         help="run the sequential helm baseline (default: on, off with --fleet)")
+    parser.add_argument("--noop", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure the no-op re-run too (default: on)")
     parser.add_argument("--keep", action="store_true", help="keep the namespaces and the work directory")
     parser.add_argument("--report", type=Path, default=ROOT / "reports" / "bench.json")
     args = parser.parse_args(argv)
@@ -437,9 +454,10 @@ def main(argv: list[str]) -> int:
                                              work / "playbook-full.log")
         seen = concurrency(hubs, rollout_report, env, since)
         shutil.copy(rollout_report, work / "rollout-full.json")
-        runs["playbook_noop"] = run_measured("playbook no-op re-run", playbook(source, forks, rollout_report), env,
-                                             work / "playbook-noop.log")
-        runs["playbook_noop"].details = noop_details(rollout_report)
+        if args.noop:
+            runs["playbook_noop"] = run_measured("playbook no-op re-run", playbook(source, forks, rollout_report),
+                                                 env, work / "playbook-noop.log")
+            runs["playbook_noop"].details = noop_details(rollout_report)
         if args.baseline:
             plan = baseline_plan(releases_in(namespaces, env), env)
             runs["baseline_full"] = run_baseline("baseline install", plan, env, "5m0s")
@@ -489,6 +507,9 @@ def results_document(args: argparse.Namespace, hubs: dict[str, Any], forks: int,
         "overhead_per_hub_s": round(noop.seconds / len(hubs), 2) if noop else None,
         "extra_per_hub_vs_baseline_s": round((full.seconds - base.seconds) / len(hubs), 2) if full and base else None,
         "peak_rss_mb": max((r.peak_rss_mb for r in runs.values()), default=0.0),
+        # RSS summed over the tree counts the pages the forked workers share once per process (an
+        # upper bound); PSS shares them out (what the tree really occupies).
+        "peak_pss_mb": max((r.peak_pss_mb for r in runs.values()), default=0.0),
         "peak_controller_rss_mb": max((r.peak_controller_rss_mb for r in runs.values()), default=0.0),
         "concurrency": seen,
         "runs": {key: asdict(run) for key, run in runs.items()},
