@@ -131,6 +131,23 @@ def test_pull_secret_only_where_the_registry_needs_it(deployed: dict[str, Any]) 
     assert holders == ["research"], f"research's pull credentials are in namespaces {holders}"
 
 
+@pytest.mark.parametrize("hub", HUBS)
+def test_deployed_hubs_have_network_policies_and_an_authenticated_binder(deployed: dict[str, Any], hub: str) -> None:
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=str(ROOT / ".local/cluster/kubeconfig"))
+    policies = {p.metadata.name for p in client.NetworkingV1Api(api).list_namespaced_network_policy(hub).items}
+    assert {"hub", "proxy", "singleuser"} <= policies, policies
+    assert any("binder" in name for name in policies), policies
+    binder = helm_values(hub, "binderhub-service")["config"]["BinderHub"]
+    assert binder["auth_enabled"] is True
+    service = helm_values(hub, "jupyterhub")["hub"]["services"]["binder"]
+    assert service["oauth_client_id"] == "service-binder" and service["oauth_redirect_uri"].endswith("/oauth_callback")
+    # the only way in is the hub's OAuth: no hub service holds an admin role
+    roles = helm_values(hub, "jupyterhub")["hub"].get("loadRoles") or {}
+    assert not any("admin" in (role.get("scopes") or []) for role in roles.values()), roles
+
+
 def test_check_diff_shows_a_change_and_changes_nothing(deployed: dict[str, Any]) -> None:
     before = helm_revisions()
     run = run_playbook("-i", str(INVENTORY), "playbooks/hub.yml", "-l", "staging", "--check", "--diff",
