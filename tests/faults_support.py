@@ -180,5 +180,5 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interva
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def run_hubs(inventory: Path, cluster: FaultCluster, *args: str) -> PlaybookRun:
-    return run_playbook("-i", str(inventory), "playbooks/hub.yml", *args, env=cluster.env())
+def run_hubs(inventory: Path, cluster: FaultCluster, *args: str, **env: str) -> PlaybookRun:
+    return run_playbook("-i", str(inventory), "playbooks/hub.yml", *args, env={**cluster.env(), **env})

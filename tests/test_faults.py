@@ -74,9 +74,12 @@ def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: Fau
     bad.write_text("jupyterhub:\n  hub:\n    nodeSelector:\n      hub.jupyter.org/node-purpose: gpu\n")
     broken = write_inventory(tmp_path / "broken", fault_cluster, hubs, {"unready": {
         "hub_values_files": ["values/local-cluster.values.yaml", str(bad)], "jupyterhub_helm_timeout": "20s"}})
-    run = run_hubs(broken, fault_cluster)
+    run = run_hubs(broken, fault_cluster, HUB_ROLLOUT_PROGRESS_INTERVAL="5")
     assert run.rc != 0
     assert "Unschedulable" in run.output, run.output[-6000:]
+    # helm waits up to 20 s for the pod: the progress lines name the task and the hub meanwhile
+    assert re.search(r"\[progress\] jupyterhub : Deploy the jupyterhub release: 1 hub\(s\) still running.*\(unready\)",
+                     run.output), run.output[-6000:]
     after = fault_cluster.helm_releases("unready")["jupyterhub"]
     assert after["status"] == "deployed"
     assert int(after["revision"]) > int(before["revision"])  # the failed upgrade and helm's rollback
