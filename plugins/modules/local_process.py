@@ -128,9 +128,13 @@ def cmdline(pid: int) -> list[str] | None:
     """
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        states = {stat.read_text().rsplit(")", 1)[1].split()[0] for stat in Path(f"/proc/{pid}/task").glob("*/stat")}
     except OSError:
         return None
+    states = set()
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        # a thread that exits between the listing and the read is gone: not a sign the process is
+        with contextlib.suppress(OSError, IndexError):
+            states.add(stat.read_text().rsplit(")", 1)[1].split()[0])
     if not raw or states <= {"Z", "X"}:
         return None
     return raw.rstrip(b"\0").decode(errors="replace").split("\0")
@@ -264,6 +268,9 @@ def ensure_stopped(module: AnsibleModule, pid_file: Path, log_file: Path) -> dic
         return result
     if running:
         stop(pid, module.params["stop_timeout"])
+        deadline = time.monotonic() + 5  # the last threads of a killed process may still be exiting
+        while cmdline(pid) is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
         if cmdline(pid) is not None:
             module.fail_json(msg=f"{module.params['name']} (pid {pid}) did not stop", **result)
     pid_file.unlink(missing_ok=True)
