@@ -373,8 +373,7 @@ def project_env() -> dict[str, str]:
     return env
 
 
-def playbook(source: Path, forks: int, report: Path) -> list[str]:
-    del report
+def playbook(source: Path, forks: int) -> list[str]:
     return ["ansible-playbook", "-i", str(source), "playbooks/hub.yml", "--forks", str(forks)]
 
 
@@ -450,12 +449,12 @@ def main(argv: list[str]) -> int:
     env["HUB_ROLLOUT_REPORT"] = str(rollout_report)
     try:
         since = time.time()
-        runs["playbook_full"] = run_measured("playbook full rollout", playbook(source, forks, rollout_report), env,
+        runs["playbook_full"] = run_measured("playbook full rollout", playbook(source, forks), env,
                                              work / "playbook-full.log")
         seen = concurrency(hubs, rollout_report, env, since)
         shutil.copy(rollout_report, work / "rollout-full.json")
         if args.noop:
-            runs["playbook_noop"] = run_measured("playbook no-op re-run", playbook(source, forks, rollout_report),
+            runs["playbook_noop"] = run_measured("playbook no-op re-run", playbook(source, forks),
                                                  env, work / "playbook-noop.log")
             runs["playbook_noop"].details = noop_details(rollout_report)
         if args.baseline:
@@ -466,7 +465,7 @@ def main(argv: list[str]) -> int:
     finally:
         if not args.keep:
             delete_namespaces(namespaces + base_namespaces, env)
-    results = results_document(args, hubs, forks, runs, seen, work)
+    results = results_document(args, hubs, forks, runs, seen)
     args.report.write_text(json.dumps(results, indent=2) + "\n")
     print(summary_table(results))
     say(f"report: {args.report}")
@@ -490,8 +489,7 @@ def copy_logs(work: Path, reports: Path) -> None:
 
 
 def results_document(args: argparse.Namespace, hubs: dict[str, Any], forks: int, runs: dict[str, Measured],
-                     seen: dict[str, Any], work: Path) -> dict[str, Any]:
-    del work
+                     seen: dict[str, Any]) -> dict[str, Any]:
     full, noop = runs.get("playbook_full"), runs.get("playbook_noop")
     base, rerun = runs.get("baseline_full"), runs.get("baseline_rerun")
     return {

@@ -8,7 +8,7 @@
 # creation rule that encrypts secrets/enc-<hub>.secret.values.yaml to that key's recipient.
 # Both are local state: git ignores them and they are never committed. Running it again changes
 # nothing. If the key is new while DIR/secrets holds files encrypted to another key, it says so:
-# those files (generated for local use) must be removed and written again by playbooks/secrets.yml.
+# those files (generated for local use) must be removed and written again by playbooks/seal.yml.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -79,7 +79,7 @@ warn_stale_files() {
   for file in "$INVENTORY"/secrets/enc-*.secret.values.yaml; do
     [[ -e "$file" ]] || continue
     if ! grep -q -- "$recipient" "$file"; then
-      log "WARNING: $file is not encrypted to $recipient; remove it and run playbooks/secrets.yml to write it again"
+      log "WARNING: $file is not encrypted to $recipient; remove it and run playbooks/seal.yml to write it again"
     fi
   done
 }

@@ -15,13 +15,12 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from support import ROOT, project_env, run_playbook
+from support import ROOT, project_env, run_playbook, secret_strings
 
 CATALOG = ROOT / "tests" / "bad_inputs" / "catalog.yml"
 LOCAL = ROOT / "inventories" / "local"
@@ -238,17 +237,6 @@ def entry_namespaces(entry: Entry) -> set[str]:
 # ---------------------------------------------------------------------------------------
 
 
-def _strings(value: Any) -> Iterator[str]:  # noqa: ANN401
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-    elif isinstance(value, str) and len(value) >= 12:
-        yield value
-
-
 def demo_secret_values() -> set[str]:
     """The decrypted secret values of the demo hubs (empty when none are deployed)."""
     values: set[str] = set()
@@ -258,7 +246,7 @@ def demo_secret_values() -> set[str]:
             continue
         out = subprocess.run(["sops", "decrypt", str(path)], env=project_env(), capture_output=True, text=True,
                              check=True)
-        values.update(_strings(yaml.safe_load(out.stdout)))
+        values.update(secret_strings(yaml.safe_load(out.stdout)))
     return values
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,3 +49,15 @@ def run_playbook(*args: str, env: dict[str, str] | None = None, timeout: int = 9
         text=True, timeout=timeout, check=False,
     )
     return PlaybookRun(proc.returncode, proc.stdout)
+
+
+def secret_strings(value: object, min_length: int = 12) -> Iterator[str]:
+    """Every string leaf of decrypted secret values long enough to be worth searching for in output."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from secret_strings(item, min_length)
+    elif isinstance(value, list):
+        for item in value:
+            yield from secret_strings(item, min_length)
+    elif isinstance(value, str) and len(value) >= min_length:
+        yield value

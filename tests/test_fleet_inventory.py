@@ -41,7 +41,7 @@ from hub_support import (
     merged_with_defaults,
     placeholder_secret_values,
 )
-from support import ROOT, VENV_BIN, project_env, run_playbook
+from support import ROOT, VENV_BIN, project_env, run_playbook, secret_strings
 
 LOCAL_VALUES = ROOT / "inventories" / "local" / "values" / "local-cluster.values.yaml"
 E2E_HUB = "delta-binder"  # a hub name nobody else's tests deploy
@@ -171,16 +171,9 @@ def test_secret_files_are_paths_never_values(sample_fleet: Path, fleet_key: AgeK
     assert proc.returncode == 0, proc.stderr
     for path in sorted((sample_fleet / CLUSTERS).glob("*/enc-*")):
         assert str(path) in proc.stdout or path.name.startswith("enc-deployer")
-        leaked = [value for value in _strings(sops_decrypt(path, fleet_key)) if value in proc.stdout]
+        # tokens, not names: strings of 24 characters or more
+        leaked = [value for value in secret_strings(sops_decrypt(path, fleet_key), 24) if value in proc.stdout]
         assert not leaked, f"a decrypted value of {path.name} is in the inventory"
-
-
-def _strings(value: object) -> list[str]:
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    return [value] if isinstance(value, str) and len(value) >= 24 else []  # tokens, not names
 
 
 def test_a_fleet_directory_works_as_the_source(sample_fleet: Path, tmp_path: Path) -> None:

@@ -12,13 +12,12 @@ import ssl
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from support import ROOT, project_env, run_playbook
+from support import ROOT, project_env, run_playbook, secret_strings
 
 INVENTORY = ROOT / "inventories" / "local"
 HUBS = ("staging", "research")
@@ -62,18 +61,6 @@ def dig(data: dict[str, Any], dotted: str) -> Any:  # noqa: ANN401 - values of a
     for key in dotted.split("."):
         data = data[key]
     return data
-
-
-def secret_strings(value: Any) -> Iterator[str]:  # noqa: ANN401
-    """Every string leaf of the decrypted secret values worth searching for."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from secret_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from secret_strings(item)
-    elif isinstance(value, str) and len(value) >= 12:
-        yield value
 
 
 @pytest.fixture(scope="module")

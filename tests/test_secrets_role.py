@@ -2,7 +2,7 @@
 
 Every test gets a throwaway inventory in tmp_path with its own .sops.yaml (written by
 scripts/local-age-key.sh for a key generated with the built age-keygen), and runs
-playbooks/secrets.yml with the venv's ansible-playbook. Secret inputs reach Ansible through
+playbooks/seal.yml with the venv's ansible-playbook. Secret inputs reach Ansible through
 the environment (host_vars read them with the env lookup), never through a file, so any
 plaintext copy found afterwards would have been written by the run itself.
 """
@@ -64,7 +64,7 @@ class Inventory:
             str(self.repo / ".venv" / "bin" / "ansible-playbook"),
             "-i",
             str(self.root / "hosts.yml"),
-            str(self.repo / "playbooks" / "secrets.yml"),
+            str(self.repo / "playbooks" / "seal.yml"),
             *args,
         ]
         proc = subprocess.run(command, cwd=self.repo, env=self.env(), capture_output=True, text=True, timeout=600, check=False)

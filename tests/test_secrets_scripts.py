@@ -152,6 +152,6 @@ def test_edit_uses_a_memory_backed_temp_dir(hub_inventory: tuple[Path, Path], re
 def test_missing_file_and_bad_hub_name(hub_inventory: tuple[Path, Path], repo_root: Path) -> None:
     inventory, key_file = hub_inventory
     missing = hub_secrets(repo_root, key_file, "view", "hub2", "-i", str(inventory))
-    assert missing.returncode == 2 and "playbooks/secrets.yml -l hub2" in missing.stderr
+    assert missing.returncode == 2 and "playbooks/seal.yml -l hub2" in missing.stderr
     bad = hub_secrets(repo_root, key_file, "view", "../hub1", "-i", str(inventory))
     assert bad.returncode == 2 and "not a DNS label" in bad.stderr

@@ -159,7 +159,7 @@ class ActionModule(ActionBase):
         secrets = plain(self._variable(task_vars, str(args["secret_values_var"] or "")) or {})
         deploy = Deploy(ReleaseRef.from_mapping(plain(release), str(args["kube_context"] or "")), values, secrets, args)
         try:
-            outcome = self._deploy(deploy, task_vars)
+            outcome = self._deploy(deploy)
         except (RuntimeError, client.ApiException, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
         hub = args.get("hub") or task_vars.get("inventory_hostname")
@@ -180,8 +180,7 @@ class ActionModule(ActionBase):
             value = value.get(key, {}) if isinstance(value, dict) else {}
         return value
 
-    def _deploy(self, deploy: Deploy, task_vars: dict[str, Any]) -> dict[str, Any]:
-        del task_vars
+    def _deploy(self, deploy: Deploy) -> dict[str, Any]:
         force = boolean(deploy.args.get("force") or False, strict=False)
         state = deploy.state()
         before = state.summary["revision"]

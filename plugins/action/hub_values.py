@@ -136,10 +136,10 @@ class ActionModule(ActionBase):
 
     def _decrypt_secrets_file(self, hub: str, path: str) -> dict[str, Any]:
         if not Path(path).is_file():
-            raise ValueError(f"hub {hub}: {path} is missing: run playbooks/secrets.yml first")
+            raise ValueError(f"hub {hub}: {path} is missing: run playbooks/seal.yml first")
         if not is_sops_encrypted(path):
             raise ValueError(f"hub {hub}: {path} is not sops-encrypted: a secret values file must never be plain "
-                             "text (encrypt it with sops, or delete it and run playbooks/secrets.yml)")
+                             "text (encrypt it with sops, or delete it and run playbooks/seal.yml)")
         try:
             text = sops_decrypt(path, binary=str(self._task.args.get("sops_binary") or "sops"), env=self._sops_env())
             content = yaml.safe_load(text) or {}
