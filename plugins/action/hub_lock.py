@@ -23,6 +23,7 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
 from ansible.module_utils.hub_lock import LEASE_NAME, Holder, holder_identity, lease_body, now
 from ansible.module_utils.kube_api import api_client
 from kubernetes import client
+from urllib3.exceptions import HTTPError
 
 ARGS = ("state", "namespace", "hub", "duration", "kubeconfig", "kube_context")
 MANAGED = {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}
@@ -49,6 +50,10 @@ class ActionModule(ActionBase):
             return {**result, "failed": True,
                     "msg": f"hub {hub}: the rollout lock in namespace {namespace} could not be read or written: "
                            f"{error.status} {error.reason}"}
+        except HTTPError as error:  # the API server cannot be reached
+            return {**result, "failed": True,
+                    "msg": f"hub {hub}: the cluster's API server cannot be reached to take the rollout lock "
+                           f"(cluster_kubeconfig / cluster_kube_context): {error}"}
 
     def _lease(self, leases: client.CoordinationV1Api, namespace: str) -> dict[str, Any] | None:
         try:

@@ -54,6 +54,7 @@ from ansible.module_utils.hub_rollout import desired_state_digest, rollout_statu
 from ansible.module_utils.hub_values import plain, redact
 from ansible.module_utils.kube_api import api_client
 from kubernetes import client
+from urllib3.exceptions import HTTPError
 
 ARGS = ("release", "values_var", "secret_values_var", "timeout", "force", "recover_pending", "kubeconfig",
         "kube_context", "hub", "cluster", "helm")
@@ -160,7 +161,7 @@ class ActionModule(ActionBase):
         deploy = Deploy(ReleaseRef.from_mapping(plain(release), str(args["kube_context"] or "")), values, secrets, args)
         try:
             outcome = self._deploy(deploy)
-        except (RuntimeError, client.ApiException, OSError) as error:
+        except (RuntimeError, client.ApiException, HTTPError, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
         hub = args.get("hub") or task_vars.get("inventory_hostname")
         if outcome.get("failed"):
