@@ -107,7 +107,7 @@ def test_health_names_pending_pods_and_scheduling_events() -> None:
     ready = {"metadata": {"name": "proxy"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
     assert hub_health.pod_problems(ready) == ""
     event = {"type": "Warning", "reason": "FailedScheduling", "message": "0/4 nodes are available",
-             "involved_object": {"kind": "Pod", "name": "hub-abc"}, "metadata": {"creation_timestamp": "t"}}
+             "involvedObject": {"kind": "Pod", "name": "hub-abc"}, "metadata": {"creationTimestamp": "t"}}
     normal = {**event, "type": "Normal", "reason": "Scheduled"}
     assert hub_health.event_lines([event, normal]) == [
         "pod hub-abc: Unschedulable (FailedScheduling): 0/4 nodes are available"]

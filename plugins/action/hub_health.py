@@ -23,7 +23,7 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_health import diagnosis, pending_workloads, seconds
-from ansible.module_utils.kube_api import api_client
+from ansible.module_utils.kube_api import Kube
 
 
 class ActionModule(ActionBase):
@@ -37,7 +37,7 @@ class ActionModule(ActionBase):
         del tmp, task_vars
         args = dict(self._task.args)
         namespace, hub = args["namespace"], args.get("hub") or args["namespace"]
-        client = api_client(args.get("kubeconfig"), args.get("kube_context"))
+        client = Kube(args.get("kubeconfig"), args.get("kube_context"))
         if args.get("diagnose"):
             # After a failed helm run: no waiting, what is not ready and the recent warnings.
             return {**result, "changed": False, **diagnosis(client, namespace, hub, pending_workloads(client, namespace))}

@@ -21,12 +21,12 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_lock import LEASE_NAME, Holder, holder_identity, lease_body, now
-from ansible.module_utils.kube_api import api_client
-from kubernetes import client
+from ansible.module_utils.kube_api import Kube, KubeError, path
 from urllib3.exceptions import HTTPError
 
 ARGS = ("state", "namespace", "hub", "duration", "kubeconfig", "kube_context")
 MANAGED = {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}
+LEASES = "coordination.k8s.io/v1"
 
 
 class ActionModule(ActionBase):
@@ -40,13 +40,12 @@ class ActionModule(ActionBase):
         del tmp, task_vars
         args = {key: self._task.args.get(key) for key in ARGS}
         namespace, hub = str(args["namespace"]), str(args["hub"] or args["namespace"])
-        api = client.CoreV1Api(api_client(args["kubeconfig"], args["kube_context"]))
-        leases = client.CoordinationV1Api(api.api_client)
         try:
+            kube = Kube(args["kubeconfig"], args["kube_context"])
             if args["state"] == "released":
-                return {**result, **self._release(leases, namespace)}
-            return {**result, **self._acquire(api, leases, namespace, hub, int(args["duration"] or 1800))}
-        except client.ApiException as error:
+                return {**result, **self._release(kube, namespace)}
+            return {**result, **self._acquire(kube, namespace, hub, int(args["duration"] or 1800))}
+        except KubeError as error:
             return {**result, "failed": True,
                     "msg": f"hub {hub}: the rollout lock in namespace {namespace} could not be read or written: "
                            f"{error.status} {error.reason}"}
@@ -55,27 +54,13 @@ class ActionModule(ActionBase):
                     "msg": f"hub {hub}: the cluster's API server cannot be reached to take the rollout lock "
                            f"(cluster_kubeconfig / cluster_kube_context): {error}"}
 
-    def _lease(self, leases: client.CoordinationV1Api, namespace: str) -> dict[str, Any] | None:
-        try:
-            found = leases.read_namespaced_lease(LEASE_NAME, namespace)
-        except client.ApiException as error:
-            if error.status == 404:
-                return None
-            raise
-        return leases.api_client.sanitize_for_serialization(found)
-
-    def _acquire(self, api: client.CoreV1Api, leases: client.CoordinationV1Api, namespace: str, hub: str,
-                 duration: int) -> dict[str, Any]:
+    def _acquire(self, kube: Kube, namespace: str, hub: str, duration: int) -> dict[str, Any]:
         identity, at = holder_identity(), now()
-        try:
-            api.read_namespace(namespace)
-        except client.ApiException as error:
-            if error.status != 404:
-                raise
+        if kube.get_or_none(path("v1", "namespaces", name=namespace)) is None:
             if self._task.check_mode:
                 return {"changed": True, "holder": identity, "msg": f"hub {hub}: namespace {namespace} would be created"}
-            api.create_namespace({"metadata": {"name": namespace, "labels": MANAGED}})
-        current = self._lease(leases, namespace)
+            kube.ensure_namespace(namespace, MANAGED)
+        current = kube.get_or_none(path(LEASES, "leases", namespace, LEASE_NAME))
         took_over = ""
         if current is not None:
             holder = Holder.from_lease(current)
@@ -91,16 +76,16 @@ class ActionModule(ActionBase):
         if self._task.check_mode:
             return {"changed": False, "holder": identity, "took_over": took_over}
         if current is None:
-            leases.create_namespaced_lease(namespace, lease_body(identity, duration, at))
+            kube.create(path(LEASES, "leases", namespace), lease_body(identity, duration, at))
         else:  # replace with the version read: a concurrent taker makes one of the two fail (409)
             version = current["metadata"]["resourceVersion"]
-            leases.replace_namespaced_lease(LEASE_NAME, namespace, lease_body(identity, duration, at, version))
+            kube.replace(path(LEASES, "leases", namespace, LEASE_NAME), lease_body(identity, duration, at, version))
         return {"changed": False, "holder": identity, "took_over": took_over}
 
-    def _release(self, leases: client.CoordinationV1Api, namespace: str) -> dict[str, Any]:
+    def _release(self, kube: Kube, namespace: str) -> dict[str, Any]:
         if self._task.check_mode:
             return {"changed": False}
-        current = self._lease(leases, namespace) if namespace else None
+        current = kube.get_or_none(path(LEASES, "leases", namespace, LEASE_NAME)) if namespace else None
         if current is not None and Holder.from_lease(current).identity == holder_identity():
-            leases.delete_namespaced_lease(LEASE_NAME, namespace)
+            kube.delete(path(LEASES, "leases", namespace, LEASE_NAME))
         return {"changed": False}

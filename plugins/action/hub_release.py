@@ -52,8 +52,7 @@ from ansible.module_utils.hub_helm import (
 )
 from ansible.module_utils.hub_rollout import desired_state_digest, rollout_status
 from ansible.module_utils.hub_values import plain, redact
-from ansible.module_utils.kube_api import api_client
-from kubernetes import client
+from ansible.module_utils.kube_api import Kube, KubeError, path
 from urllib3.exceptions import HTTPError
 
 ARGS = ("release", "values_var", "secret_values_var", "timeout", "force", "recover_pending", "kubeconfig",
@@ -67,8 +66,7 @@ class Deploy:
         self.ref, self.values, self.secrets, self.args = ref, values, secrets, args
         self.values_yaml = yaml.safe_dump(values)
         self.digest = desired_state_digest(ref.chart_ref, ref.chart_version, values)
-        self.client = api_client(args.get("kubeconfig"), args.get("kube_context"))
-        self.core = client.CoreV1Api(self.client)
+        self.kube = Kube(args.get("kubeconfig"), args.get("kube_context"))
         self.env = helm_environment(args.get("kubeconfig"))
         self.helm = str(args.get("helm") or "helm")
         self.timeout = str(args.get("timeout") or "5m0s")
@@ -81,8 +79,7 @@ class Deploy:
 
     def state(self) -> ReleaseState:
         selector = f"owner=helm,name={self.ref.name}"
-        listed = self.core.list_namespaced_secret(self.ref.namespace, label_selector=selector)
-        return release_state(self.client.sanitize_for_serialization(listed)["items"])
+        return release_state(self.kube.items(path("v1", "secrets", self.ref.namespace), labelSelector=selector))
 
     def diff(self) -> tuple[bool, str]:
         """(would change, the diff redacted); raises RuntimeError when helm diff fails."""
@@ -107,30 +104,21 @@ class Deploy:
         self.notes.append(f"{self.ref.name}: {what}")
         return self.state()
 
-    def ensure_namespace(self) -> None:
-        try:
-            self.core.read_namespace(self.ref.namespace)
-        except client.ApiException as error:
-            if error.status != 404:
-                raise
-            body = {"metadata": {"name": self.ref.namespace, "labels": {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}}}
-            self.core.create_namespace(body)
-
     def upgrade(self) -> str:
         """'' on success, else helm's error (redacted) and the namespace's diagnosis."""
-        self.ensure_namespace()
+        self.kube.ensure_namespace(self.ref.namespace, {"app.kubernetes.io/managed-by": "imagebuilding-hubs"})
         self.ran.append("upgrade")
         proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
         if proc.returncode == 0:
             return ""
-        health = diagnosis(self.client, self.ref.namespace, str(self.args.get("hub") or self.ref.namespace),
-                           pending_workloads(self.client, self.ref.namespace))
+        health = diagnosis(self.kube, self.ref.namespace, str(self.args.get("hub") or self.ref.namespace),
+                           pending_workloads(self.kube, self.ref.namespace))
         return f"{self.redact(proc.stderr.strip() or proc.stdout.strip())} {health['msg']}"
 
     def record_digest(self, state: ReleaseState) -> None:
         if state.deployed and state.summary["digest"] != self.digest:
-            self.core.patch_namespaced_secret(state.deployed["metadata"]["name"], self.ref.namespace,
-                                              digest_patch(self.digest))
+            self.kube.merge_patch(path("v1", "secrets", self.ref.namespace, state.deployed["metadata"]["name"]),
+                                  digest_patch(self.digest))
 
     def entry(self, before: int, after: ReleaseState | None, status: str) -> dict[str, Any]:
         summary = after.summary if after else {"chart": "", "chart_version": "", "revision": before}
@@ -161,7 +149,7 @@ class ActionModule(ActionBase):
         deploy = Deploy(ReleaseRef.from_mapping(plain(release), str(args["kube_context"] or "")), values, secrets, args)
         try:
             outcome = self._deploy(deploy)
-        except (RuntimeError, client.ApiException, HTTPError, OSError) as error:
+        except (RuntimeError, KubeError, HTTPError, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
         hub = args.get("hub") or task_vars.get("inventory_hostname")
         if outcome.get("failed"):

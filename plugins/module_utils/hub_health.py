@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from kubernetes import client
+from ansible.module_utils.kube_api import Kube, path
 
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
 SECONDS = {"h": 3600, "m": 60, "s": 1}
@@ -62,10 +62,10 @@ def pod_problems(pod: dict[str, Any]) -> str:
 def event_lines(events: list[dict[str, Any]]) -> list[str]:
     """The most recent warning events, newest last, scheduling failures named Unschedulable."""
     warnings = [e for e in events if e.get("type") == "Warning"]
-    warnings.sort(key=lambda e: str(e.get("last_timestamp") or e.get("event_time") or e["metadata"].get("creation_timestamp")))
+    warnings.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or e["metadata"].get("creationTimestamp")))
     lines = []
     for event in warnings[-EVENT_LIMIT:]:
-        target = event.get("involved_object") or {}
+        target = event.get("involvedObject") or {}
         reason = event.get("reason") or ""
         label = f"{EVENT_REASONS[reason]} ({reason})" if reason in EVENT_REASONS else reason
         lines.append(f"{str(target.get('kind', '')).lower()} {target.get('name', '')}: {label}: "
@@ -73,26 +73,22 @@ def event_lines(events: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def pending_workloads(api_client: client.ApiClient, namespace: str) -> list[str]:
+def pending_workloads(kube: Kube, namespace: str) -> list[str]:
     """Deployments and DaemonSets of the namespace that have not rolled out, with why."""
-    apps = client.AppsV1Api(api_client)
-    serialize = api_client.sanitize_for_serialization
     pending = []
-    for item in serialize(apps.list_namespaced_deployment(namespace))["items"]:
+    for item in kube.items(path("apps/v1", "deployments", namespace)):
         if why := deployment_pending(item):
             pending.append(f"deployment {item['metadata']['name']}: {why}")
-    for item in serialize(apps.list_namespaced_daemon_set(namespace))["items"]:
+    for item in kube.items(path("apps/v1", "daemonsets", namespace)):
         if why := daemonset_pending(item):
             pending.append(f"daemonset {item['metadata']['name']}: {why}")
     return pending
 
 
-def diagnosis(api_client: client.ApiClient, namespace: str, hub: str, pending: list[str]) -> dict[str, Any]:
+def diagnosis(kube: Kube, namespace: str, hub: str, pending: list[str]) -> dict[str, Any]:
     """The namespace's pods that are not ready and its recent warning events, as one message."""
-    core = client.CoreV1Api(api_client)
-    pods = api_client.sanitize_for_serialization(core.list_namespaced_pod(namespace))["items"]
-    not_ready = [problem for pod in pods if (problem := pod_problems(pod))]
-    events = event_lines(core.list_namespaced_event(namespace).to_dict()["items"])
+    not_ready = [problem for pod in kube.items(path("v1", "pods", namespace)) if (problem := pod_problems(pod))]
+    events = event_lines(kube.items(path("v1", "events", namespace)))
     healthy = not (pending or not_ready)
     parts = [f"hub {hub}: namespace {namespace}" + ("" if healthy else " is not healthy")]
     parts += [f"not rolled out: {'; '.join(pending)}"] if pending else []
