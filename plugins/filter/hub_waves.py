@@ -26,11 +26,12 @@ def hub_blocked_by_canaries(hubs: Iterable[Mapping[str, object]], failed: Iterab
 
 def hub_rollout_plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]],
                      max_parallel: int = 5, max_fail_percentage: int = 100) -> dict[str, object]:
-    """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys."""
+    """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys;
+    hubs skipped as unchanged since their last rollout (``hub_rollout_unchanged``) are left out."""
     hubs = [{"host": host, "cluster": str(hostvars[host].get("cluster_name", "")),
              "stage": str(hostvars[host].get("hub_stage", "production")),
              "max_parallel": int(hostvars[host].get("cluster_max_parallel_deploys", max_parallel))}
-            for host in hosts]
+            for host in hosts if not hostvars[host].get("hub_rollout_unchanged", False)]
     return rollout_plan(hubs, int(max_parallel), int(max_fail_percentage))
 
 

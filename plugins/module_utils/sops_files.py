@@ -113,6 +113,17 @@ def find_leaks(paths: Iterable[str], marker: str = "secret") -> tuple[list[str],
     return checked, leaked
 
 
+def leak_message(hub: str | None, leaks: list[str]) -> str:
+    who = f"hub {hub}: " if hub else ""
+    files = ", ".join(leaks)
+    return (
+        f"{who}refusing to continue: {len(leaks)} file(s) named like secret values files have no "
+        f"sops metadata and MAY HAVE LEAKED (plaintext secrets on disk, perhaps in git): {files}. "
+        "Encrypt them with sops (scripts/hub-secrets edit <hub>) or remove them, "
+        "and rotate every secret they held if they were ever committed or shared."
+    )
+
+
 def find_sops_config(start: str) -> str | None:
     """The ``.sops.yaml`` sops would find searching upwards from directory ``start``."""
     directory = Path(start).absolute()

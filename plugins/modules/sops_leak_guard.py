@@ -63,18 +63,7 @@ leaks:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.sops_files import find_leaks
-
-
-def leak_message(hub: str | None, leaks: list[str]) -> str:
-    who = f"hub {hub}: " if hub else ""
-    files = ", ".join(leaks)
-    return (
-        f"{who}refusing to continue: {len(leaks)} file(s) named like secret values files have no "
-        f"sops metadata and MAY HAVE LEAKED (plaintext secrets on disk, perhaps in git): {files}. "
-        "Encrypt them with sops (scripts/hub-secrets edit <hub>) or remove them, "
-        "and rotate every secret they held if they were ever committed or shared."
-    )
+from ansible.module_utils.sops_files import find_leaks, leak_message
 
 
 def main() -> None:

@@ -1,0 +1,169 @@
+"""Action plugin ``hub_rollout_state``: skip a hub that is exactly as its last rollout left it,
+and record that state after a complete rollout (``module_utils/hub_state.py``).
+
+``state: compared`` (first task of a hub in hub.yml): digests the hub's inputs, runs the
+sops leak guard over the hub's guard paths (as the secrets role does), and reads the
+hub's state record, helm's release metadata and its Deployments and DaemonSets. The fact
+``hub_rollout_unchanged`` is true only when inputs, deployed revisions and health are all
+as recorded; then the fact ``hub_rollout_releases`` carries the report's rows. Check mode,
+``hub_force`` and the rotate switches never skip; a cluster that cannot be read never
+skips either (the rollout then says what is wrong).
+
+``state: recorded`` (last task of a hub's rollout): writes the record from the inputs and
+this run's ``hub_rollout_releases``.
+
+Paths the roles derive (the secret values file, the leak guard's paths) are templated
+from the secrets and registry roles' own defaults and vars, so they are the roles' paths.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+import yaml
+from ansible.plugins.action import ActionBase
+from ansible.template import Templar
+
+_PLUGINS = Path(__file__).resolve().parent.parent
+if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
+
+from ansible.module_utils.hub_health import pending_workloads
+from ansible.module_utils.hub_state import (
+    STATE_SECRET,
+    code_digest,
+    deployed_revisions,
+    file_digest,
+    htpasswd_entry_digest,
+    input_variables,
+    inputs_digest,
+    record_body,
+    recorded_releases,
+    rerun_switches,
+    unchanged_rows,
+    why_not_skipped,
+)
+from ansible.module_utils.kube_api import Kube, KubeError, path
+from ansible.module_utils.sops_files import find_leaks, leak_message
+from urllib3.exceptions import HTTPError
+
+ROOT = _PLUGINS.parent
+ROLE_FILES = ("registry/defaults/main.yml", "secrets/defaults/main.yml")
+ROLE_VARS = ("secrets/vars/main.yml",)
+# What the state digest reads besides the variables, as the roles name it.
+FILES = {
+    "secrets_file": "{{ _secrets_file }}",
+    "registry_ca_file": "{{ registry_ca_file }}",
+    "registry_terraform_vars_file": "{{ registry_terraform_vars_file }}",
+    "registry_terraform_state_file": "{{ registry_terraform_state_file }}",
+}
+HTPASSWD = ("{{ registry_htpasswd_file }}", "{{ registry_username or (hub_name | default(inventory_hostname)) }}")
+ARGS = ("state", "namespace", "hub", "cluster", "kubeconfig", "kube_context")
+
+
+def _role_layer(names: tuple[str, ...]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for name in names:
+        layer.update(yaml.safe_load((ROOT / "roles" / name).read_text()) or {})
+    return layer
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _VALID_ARGS = frozenset(ARGS)
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        args = {key: self._task.args.get(key) for key in ARGS}
+        hub = str(args["hub"] or task_vars.get("inventory_hostname"))
+        role_templar = self._templar.copy_with_new_env(
+            available_variables={**_role_layer(ROLE_FILES), **task_vars, **_role_layer(ROLE_VARS)})
+        digest = self._digest(task_vars, role_templar)
+        if args["state"] == "recorded":
+            return {**result, **self._record(args, hub, digest, task_vars)}
+        leaks = find_leaks([str(p) for p in role_templar.template("{{ _secrets_guard_paths }}")])[1]
+        if leaks:
+            return {**result, "failed": True, "leaks": leaks, "msg": leak_message(hub, leaks)}
+        return {**result, **self._compare(args, hub, digest, task_vars)}
+
+    def _digest(self, task_vars: dict[str, Any], role_templar: Templar) -> str:
+        variables = {name: self._templar.template(task_vars[name]) for name in input_variables(task_vars)}
+        files = {name: file_digest(str(role_templar.template(expression) or "")) for name, expression in FILES.items()}
+        base = str(task_vars.get("inventory_dir") or Path.cwd())
+        for index, item in enumerate(variables.get("hub_values_files") or []):
+            files[f"hub_values_files[{index}]"] = file_digest(str(Path(base) / str(item)))
+        htpasswd_file, user = (str(role_templar.template(expression) or "") for expression in HTPASSWD)
+        files["registry_htpasswd_entry"] = htpasswd_entry_digest(htpasswd_file, user)
+        return inputs_digest(variables, files, code_digest(ROOT))
+
+    def _kube(self, args: dict[str, Any]) -> Kube:
+        return Kube(args["kubeconfig"], args["kube_context"])
+
+    def _compare(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:
+        started = time.time()
+        switches = rerun_switches({name: self._templar.template(task_vars.get(name, "")) for name in task_vars
+                                   if name in ("hub_force", "registry_rotate", "secrets_rotate_tokens",
+                                               "secrets_force_reencrypt")})
+        reason = ""
+        if self._task.check_mode:
+            reason = "check mode reads every release"
+        elif switches:
+            reason = f"{', '.join(switches)} asks for a rollout"
+        record: dict[str, Any] | None = None
+        if not reason:
+            try:
+                reason, record = self._cluster_reason(args, digest)
+            except (KubeError, HTTPError, OSError) as error:
+                reason = f"its cluster could not be read ({error.__class__.__name__})"
+        unchanged = not reason
+        facts: dict[str, Any] = {"hub_rollout_unchanged": unchanged}
+        if unchanged:
+            facts["hub_rollout_releases"] = unchanged_rows(hub, str(args["cluster"] or ""), str(args["namespace"]),
+                                                           recorded_releases(record), started)
+        message = (f"hub {hub}: unchanged since its last rollout, skipped" if unchanged
+                   else f"hub {hub}: to be rolled out: {reason}")
+        return {"changed": False, "unchanged": unchanged, "reason": reason, "msg": message, "ansible_facts": facts}
+
+    def _cluster_reason(self, args: dict[str, Any], digest: str) -> tuple[str, dict[str, Any] | None]:
+        kube, namespace = self._kube(args), str(args["namespace"])
+        record = kube.get_or_none(path("v1", "secrets", namespace, STATE_SECRET))
+        if record is None:
+            return why_not_skipped(None, digest, {}, [], []), None
+        deployed, pending = deployed_revisions(kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm"))
+        reason = why_not_skipped(record, digest, deployed, pending, [])
+        if not reason:
+            reason = why_not_skipped(record, digest, deployed, pending, pending_workloads(kube, namespace))
+        return reason, record
+
+    def _record(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:
+        if self._task.check_mode:
+            return {"changed": False, "msg": "check mode: nothing recorded"}
+        rows = self._templar.template(task_vars.get("hub_rollout_releases") or [])
+        mine = [row for row in rows if row.get("hub") == hub]
+        if not mine or any(row.get("status") not in ("changed", "unchanged") for row in mine):
+            return {"changed": False, "msg": f"hub {hub}: not every release was deployed; nothing recorded"}
+        releases = {row["release"]: {"revision": int(row["revision_after"]), "chart": row.get("chart", ""),
+                                     "chart_version": row.get("chart_version", ""), "namespace": row.get("namespace", "")}
+                    for row in mine}
+        namespace = str(args["namespace"])
+        at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            kube = self._kube(args)
+            where = path("v1", "secrets", namespace, STATE_SECRET)
+            current = kube.get_or_none(where)
+            if current is None:
+                kube.create(path("v1", "secrets", namespace), record_body(digest, releases, at))
+            else:
+                kube.replace(where, record_body(digest, releases, at, current["metadata"]["resourceVersion"]))
+        except (KubeError, HTTPError) as error:
+            # Not fatal: without a record the next run rolls the hub out again.
+            return {"changed": False, "warnings": [f"hub {hub}: its rollout state could not be recorded: {error}"]}
+        return {"changed": False, "msg": f"hub {hub}: rollout state recorded", "releases": sorted(releases)}

@@ -1,0 +1,70 @@
+#!/usr/bin/python
+"""Documentation of the hub_rollout_state action plugin (plugins/action/hub_rollout_state.py does the work)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: hub_rollout_state
+short_description: Skip a hub unchanged since its last rollout; record a hub's rollout state
+description:
+  - Runs on the controller (action plugin). A hub's rollout state is a digest of all its
+    inputs (its C(hub_*), C(cluster_*), C(registry_*), C(secrets_*), C(jupyterhub_*) and
+    C(binderhub_service_*) variables, its own files, its line of the registry's htpasswd
+    file and the toolkit's code) and the revisions of its releases, kept in the Secret
+    C(imagebuilding-hubs-rollout-state) of the hub's namespace.
+  - O(state=compared) sets the fact C(hub_rollout_unchanged) to true when the inputs digest
+    and the deployed revisions are the recorded ones, no release is pending and every
+    Deployment and DaemonSet has rolled out; then the fact C(hub_rollout_releases) holds
+    the report's rows. It runs the sops leak guard over the hub's guard paths first and fails
+    naming any secret-named file without sops metadata. Check mode, C(hub_force),
+    C(registry_rotate), C(secrets_rotate_tokens) and C(secrets_force_reencrypt) never skip.
+  - O(state=recorded) writes the record after a complete rollout, from the inputs and the
+    fact C(hub_rollout_releases) of this run. Check mode records nothing.
+version_added: "0.1.0"
+author:
+  - imagebuilding-hubs contributors
+options:
+  state:
+    description: Compare with the record, or write it.
+    type: str
+    choices: [compared, recorded]
+    required: true
+  namespace:
+    description: The hub's namespace.
+    type: str
+    required: true
+  hub:
+    description: The hub's name, for messages and the report.
+    type: str
+  cluster:
+    description: The hub's cluster, for the report.
+    type: str
+  kubeconfig:
+    description: The kubeconfig file (default $KUBECONFIG or ~/.kube/config).
+    type: path
+  kube_context:
+    description: The kubeconfig context (default its current context).
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Compare the hub with the state its last rollout recorded
+  hub_rollout_state:
+    state: compared
+    namespace: research
+"""
+
+RETURN = r"""
+unchanged:
+  description: Whether the hub is skipped (state=compared).
+  returned: when compared
+  type: bool
+reason:
+  description: Why the hub is rolled out ('' when skipped).
+  returned: when compared
+  type: str
+"""
+
+if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
+    raise SystemExit("hub_rollout_state is an action plugin: run it as an Ansible task")
