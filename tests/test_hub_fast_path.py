@@ -1,10 +1,13 @@
-"""The no-op fast path on the demo hub `staging`: an unchanged hub runs no helm at all,
-one changed value upgrades the release, and hub_force re-applies (helm upgrade runs)."""
+"""The no-op fast paths on the demo hub `staging`: a hub unchanged since its last rollout is
+skipped after one task (no lock, registry, secrets or helm); a release whose values did not
+change runs no helm; one changed value upgrades its release; hub_force re-applies (helm
+upgrade runs); a revision made by hand, and check mode, are never skipped."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,8 @@ from support import ROOT, PlaybookRun, project_env, run_playbook
 
 INVENTORY = ROOT / "inventories" / "local"
 HELM_TASK = "jupyterhub : Deploy the jupyterhub release"
+COMPARE_TASK = "Compare the hub with the state its last rollout recorded"
+LOCK_TASK = "TASK [Take the hub's rollout lock]"
 
 
 def deploy_staging(report: Path, *extra: str) -> tuple[PlaybookRun, dict[str, dict[str, Any]]]:
@@ -39,13 +44,36 @@ def converged(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return report
 
 
-def test_unchanged_hub_is_not_upgraded(converged: Path) -> None:
+def test_unchanged_hub_is_skipped_after_one_task(converged: Path) -> None:
     run, rows = deploy_staging(converged)
-    assert task_outcome(run.output, HELM_TASK, "staging") == "ok"
+    assert task_outcome(run.output, COMPARE_TASK, "staging") == "ok"
+    # Nothing after the comparison ran for the hub: no lock, no roles, no helm.
+    assert LOCK_TASK not in run.output and f"TASK [{HELM_TASK}]" not in run.output, run.output[-4000:]
     assert rows["jupyterhub"]["helm"] == [] and rows["binderhub-service"]["helm"] == [], rows
     assert rows["jupyterhub"]["status"] == "unchanged"
-    assert rows["jupyterhub"]["revision_after"] == rows["jupyterhub"]["revision_before"]
+    assert rows["jupyterhub"]["revision_after"] == rows["jupyterhub"]["revision_before"] > 0
     assert rows["binderhub-service"]["status"] == "unchanged"
+    assert run.changed() == 0, run.output[-4000:]
+
+
+def test_hub_with_a_revision_made_by_hand_is_rolled_out_again(converged: Path) -> None:
+    helm = subprocess.run(["helm", "upgrade", "jupyterhub", "--namespace", "staging", "--reuse-values",
+                           str(ROOT / "charts" / "jupyterhub")], env=project_env(), capture_output=True,
+                          text=True, check=False, timeout=600)
+    assert helm.returncode == 0, helm.stderr
+    run, rows = deploy_staging(converged)
+    assert LOCK_TASK in run.output, run.output[-4000:]
+    # The same values: helm diff finds nothing, so the digest is recorded on the new revision.
+    assert task_outcome(run.output, HELM_TASK, "staging") == "ok"
+    assert rows["jupyterhub"]["helm"] == ["diff"] and rows["jupyterhub"]["status"] == "unchanged", rows
+    again, _ = deploy_staging(converged)
+    assert LOCK_TASK not in again.output, again.output[-4000:]
+
+
+def test_check_mode_is_never_skipped(converged: Path) -> None:
+    run, rows = deploy_staging(converged, "--check", "--diff")
+    assert f"TASK [{HELM_TASK}]" in run.output and task_outcome(run.output, HELM_TASK, "staging") == "ok"
+    assert rows["jupyterhub"]["helm"] == ["diff"], rows
     assert run.changed() == 0, run.output[-4000:]
 
 
