@@ -100,7 +100,7 @@ def tree_memory_kb(root: int) -> tuple[int, int, int]:
 class RssSampler(threading.Thread):
     """Samples a process tree's resident memory until stopped; keeps the peaks."""
 
-    def __init__(self, pid: int, interval: float = 0.25) -> None:
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_tree_kb = self.peak_pss_kb = self.peak_main_kb = 0

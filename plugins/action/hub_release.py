@@ -5,10 +5,11 @@
 2. A release left ``pending-*`` by an interrupted run is rolled back to its deployed revision
    (or uninstalled when nothing was deployed) when ``recover_pending`` says this run holds the
    hub's rollout lock; otherwise the task fails saying how to clear it.
-3. No-op fast path: chart and values unchanged (digest equal) -> no helm at all. Otherwise a
-   deployed release is compared with ``helm diff`` first (an adopted release whose manifests
-   would not change only gets the digest recorded), then ``helm upgrade --install --atomic
-   --wait`` runs with the values on stdin (never in a file). ``force`` skips both shortcuts.
+3. No-op fast path: chart and values unchanged (digest equal) -> no helm at all. A deployed
+   release without a recorded digest (adopted, or a revision made by hand) is compared with
+   ``helm diff`` first: when its manifests would not change it only gets the digest recorded.
+   Otherwise ``helm upgrade --install --atomic --wait`` runs with the values on stdin (never
+   in a file). ``force`` skips both shortcuts.
 4. Check mode runs ``helm diff`` only and reports what would change; ``--diff`` shows it with
    every secret value redacted.
 5. Records the digest on the deployed revision and appends the outcome to the host fact
@@ -192,7 +193,11 @@ class ActionModule(ActionBase):
         outcome = {}
         if self._task.diff and not state.deployed:
             outcome["diff"] = {"prepared": deploy.diff()[1]}
-        if state.deployed and (not force or self._task.diff):
+        # helm diff only for --diff, or for a release with no digest recorded (adopted, or a revision
+        # made by hand): its manifests may already be what is wanted. A recorded digest that
+        # differs means the chart or values changed: upgrade without asking helm diff first.
+        adopted = not state.summary["digest"]
+        if state.deployed and (self._task.diff or (adopted and not force)):
             changes, text = deploy.diff()
             if changes and self._task.diff:
                 outcome["diff"] = {"prepared": text}
