@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from support import ROOT
-
 from ansible.module_utils import hub_state
+from support import ROOT
 
 DIGEST = "sha256:abc"
 
