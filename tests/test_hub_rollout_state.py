@@ -88,6 +88,7 @@ def test_code_digest_changes_with_a_file(tmp_path: Path) -> None:
     (tmp_path / "roles" / "__pycache__").mkdir()
     before = hub_state.code_digest(tmp_path, ("roles",))
     (tmp_path / "roles" / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    (tmp_path / "roles" / "r" / "README.md").write_text("# docs\n")
     assert hub_state.code_digest(tmp_path, ("roles",)) == before
     (tmp_path / "roles" / "r" / "main.yml").write_text("a: 2\n")
     assert hub_state.code_digest(tmp_path, ("roles",)) != before

@@ -7,7 +7,7 @@ records, in the Secret ``imagebuilding-hubs-rollout-state`` of the hub's namespa
   ``registry_*``, ``secrets_*``, ``jupyterhub_*``, ``binderhub_service_*``), the contents
   of its own files (its secret values file, values files, the registry's CA, terraform
   files and the hub's line of the registry's htpasswd file) and the toolkit's own code
-  (roles, plugins, playbooks, charts);
+  (roles, plugins, playbooks, charts; not their documentation);
 - the revision, chart and chart version of each release it deployed.
 
 The next run skips the hub (no validation, lock, registry, secrets or helm) when all of it
@@ -36,6 +36,7 @@ NOT_INPUTS = frozenset({*RERUN_SWITCHES, "registry_definition", "secrets_values_
                         "hub_rollout_unchanged", "hub_rollout_plan"})
 CODE_DIRS = ("roles", "plugins", "playbooks", "charts")
 SKIPPED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
+SKIPPED_SUFFIXES = frozenset({".pyc", ".md"})  # compiled files and documentation change no rollout
 
 
 def input_variables(task_vars: Mapping[str, Any]) -> list[str]:
@@ -54,7 +55,7 @@ def code_digest(root: Path, dirs: Iterable[str] = CODE_DIRS) -> str:
     digest = hashlib.sha256()
     for directory in dirs:
         files = sorted(p for p in (root / directory).rglob("*")
-                       if p.is_file() and not SKIPPED_PARTS.intersection(p.parts) and p.suffix != ".pyc")
+                       if p.is_file() and not SKIPPED_PARTS.intersection(p.parts) and p.suffix not in SKIPPED_SUFFIXES)
         for path in files:
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
