@@ -34,6 +34,7 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
 
 from ansible.module_utils.hub_health import pending_workloads
 from ansible.module_utils.hub_state import (
+    RERUN_SWITCHES,
     STATE_SECRET,
     code_digest,
     deployed_revisions,
@@ -86,13 +87,12 @@ class ActionModule(ActionBase):
         hub = str(args["hub"] or task_vars.get("inventory_hostname"))
         role_templar = self._templar.copy_with_new_env(
             available_variables={**_role_layer(ROLE_FILES), **task_vars, **_role_layer(ROLE_VARS)})
-        digest = self._digest(task_vars, role_templar)
         if args["state"] == "recorded":
-            return {**result, **self._record(args, hub, digest, task_vars)}
+            return {**result, **self._record(args, hub, self._digest(task_vars, role_templar), task_vars)}
         leaks = find_leaks([str(p) for p in role_templar.template("{{ _secrets_guard_paths }}")])[1]
         if leaks:
             return {**result, "failed": True, "leaks": leaks, "msg": leak_message(hub, leaks)}
-        return {**result, **self._compare(args, hub, digest, task_vars)}
+        return {**result, **self._compare(args, hub, task_vars, role_templar)}
 
     def _digest(self, task_vars: dict[str, Any], role_templar: Templar) -> str:
         variables = {name: self._templar.template(task_vars[name]) for name in input_variables(task_vars)}
@@ -107,11 +107,10 @@ class ActionModule(ActionBase):
     def _kube(self, args: dict[str, Any]) -> Kube:
         return Kube(args["kubeconfig"], args["kube_context"])
 
-    def _compare(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:
+    def _compare(self, args: dict[str, Any], hub: str, task_vars: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
         started = time.time()
-        switches = rerun_switches({name: self._templar.template(task_vars.get(name, "")) for name in task_vars
-                                   if name in ("hub_force", "registry_rotate", "secrets_rotate_tokens",
-                                               "secrets_force_reencrypt")})
+        switches = rerun_switches({name: self._templar.template(task_vars[name]) for name in RERUN_SWITCHES
+                                   if name in task_vars})
         reason = ""
         if self._task.check_mode:
             reason = "check mode reads every release"
@@ -120,7 +119,7 @@ class ActionModule(ActionBase):
         record: dict[str, Any] | None = None
         if not reason:
             try:
-                reason, record = self._cluster_reason(args, digest)
+                reason, record = self._cluster_reason(args, self._digest(task_vars, role_templar))
             except (KubeError, HTTPError, OSError) as error:
                 reason = f"its cluster could not be read ({error.__class__.__name__})"
         unchanged = not reason
