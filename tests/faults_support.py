@@ -128,9 +128,9 @@ def _dump(path: Path, data: object) -> None:
 class Rollout:
     """playbooks/hub.yml running in the background, in its own process group."""
 
-    def __init__(self, inventory: Path, cluster: FaultCluster, log: Path, *args: str) -> None:
+    def __init__(self, inventory: Path, cluster: FaultCluster, log: Path, *args: str, **env_vars: str) -> None:
         self.log = log
-        env = cluster.env()
+        env = {**cluster.env(), **env_vars}
         env["HUB_ROLLOUT_REPORT"] = str(log.with_suffix(".json"))
         self._out = log.open("w")
         self.proc = subprocess.Popen([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/hub.yml", *args],

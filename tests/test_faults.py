@@ -8,6 +8,7 @@ Run by ``make reliability`` (scripts/reliability.py counts them as faults tried/
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,8 +44,9 @@ def test_api_server_stopped_mid_rollout(fault_cluster: FaultCluster, tmp_path: P
     hubs = {"api-a": "staging", "api-b": "production", "api-c": "production"}
     inventory = write_inventory(tmp_path / "inventory", fault_cluster, hubs)
     rollout = Rollout(inventory, fault_cluster, tmp_path / "rollout.log")
-    wait_until(lambda: fault_cluster.helm_releases("api-a").get("jupyterhub", {}).get("status") == "deployed"
-               if fault_cluster.kubectl("get", "ns", "api-a").returncode == 0 else False, 300, "hub api-a deployed")
+    # The rollout state Secret is written when the hub's rollout is complete (releases rolled out, health checked)
+    wait_until(lambda: fault_cluster.kubectl("-n", "api-a", "get", "secret", "imagebuilding-hubs-rollout-state"
+                                             ).returncode == 0, 300, "hub api-a deployed")
     deployed = fault_cluster.helm_releases("api-a")
     fault_cluster.stop_component("kube-apiserver")
     run = rollout.wait()
@@ -77,8 +79,9 @@ def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: Fau
     run = run_hubs(broken, fault_cluster, HUB_ROLLOUT_PROGRESS_INTERVAL="5")
     assert run.rc != 0
     assert "Unschedulable" in run.output, run.output[-6000:]
-    # helm waits up to 20 s for the pod: the progress lines name the task and the hub meanwhile
-    assert re.search(r"\[progress\] jupyterhub : Deploy the jupyterhub release: 1 hub\(s\) still running.*\(unready\)",
+    # hub_release waits up to 20 s for the pod: the progress lines name the task and the hub meanwhile
+    assert re.search(r"\[progress\] jupyterhub : Deploy the jupyterhub and dask-gateway releases: "
+                     r"1 hub\(s\) still running.*\(unready\)",
                      run.output), run.output[-6000:]
     after = fault_cluster.helm_releases("unready")["jupyterhub"]
     assert after["status"] == "deployed"
@@ -93,7 +96,16 @@ def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: Fau
 def test_killed_run_is_recovered_by_the_next_run(fault_cluster: FaultCluster, tmp_path: Path) -> None:
     hubs = {"killed": "staging"}
     inventory = write_inventory(tmp_path / "inventory", fault_cluster, hubs)
-    rollout = Rollout(inventory, fault_cluster, tmp_path / "killed.log")
+    # hub_release waits for a release itself, after helm has marked it deployed; the kill must
+    # come while helm still holds the release pending. A helm that waits (--wait, 2 s polls)
+    # before it marks an upgrade deployed gives the kill that window.
+    slow = tmp_path / "slow-helm"
+    slow.mkdir()
+    real = shutil.which("helm", path=fault_cluster.env()["PATH"])
+    (slow / "helm").write_text(f'#!/bin/sh\nif [ "$1" = upgrade ]; then exec {real} "$@" --wait; fi\nexec {real} "$@"\n')
+    (slow / "helm").chmod(0o755)
+    rollout = Rollout(inventory, fault_cluster, tmp_path / "killed.log",
+                      PATH=f"{slow}:{fault_cluster.env()['PATH']}")
 
     def pending_release() -> bool:
         if fault_cluster.kubectl("get", "ns", "killed").returncode != 0:

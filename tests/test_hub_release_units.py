@@ -15,6 +15,7 @@ from ansible.module_utils.hub_helm import (
     pending_recovery,
     release_state,
     running_helm,
+    undo_command,
     upgrade_command,
 )
 from ansible.module_utils.hub_lock import Holder, holder_identity, lease_body, parse_time
@@ -36,7 +37,8 @@ def test_values_always_go_to_stdin_and_upgrades_roll_back_on_failure() -> None:
     command = upgrade_command(REF, "5m0s")
     assert command[:5] == ["helm", "upgrade", "--install", "jupyterhub", "/charts/jupyterhub"]
     assert command[-2:] == ["--values", "-"]
-    assert {"--atomic", "--wait"} <= set(command)
+    # hub_release waits for the release itself (every 0.25 s, helm's --wait every 2 s) and undoes a failure
+    assert not {"--atomic", "--wait"} & set(command)
     assert command[command.index("--version") + 1] == "4.4.0"
     assert command[command.index("--kube-context") + 1] == "ctx"
     assert diff_command(REF)[-2:] == ["--values", "-"]
@@ -61,6 +63,16 @@ def test_a_pending_upgrade_is_rolled_back_and_a_pending_install_uninstalled() ->
     command, what = pending_recovery(REF, install, "5m0s")
     assert command[:3] == ["helm", "uninstall", "jupyterhub"]
     assert clear_pending_hint(REF, install) == "helm uninstall jupyterhub -n research"
+
+
+def test_a_failed_upgrade_is_rolled_back_and_a_failed_first_install_uninstalled() -> None:
+    before = release_state([helm_secret(2, "superseded"), helm_secret(3, "deployed")])
+    command, what = undo_command(REF, before, "5m0s")
+    assert command[:4] == ["helm", "rollback", "jupyterhub", "3"] and "--wait" in command
+    assert what == "rolled back to revision 3"
+    command, what = undo_command(REF, release_state([]), "5m0s")
+    assert command[:3] == ["helm", "uninstall", "jupyterhub"]
+    assert what == "uninstalled (nothing was deployed before)"
 
 
 def test_a_lock_is_stale_when_expired_or_its_process_is_gone() -> None:

@@ -99,6 +99,51 @@ def test_health_rollout_state_of_deployments_and_daemonsets() -> None:
     assert hub_health.daemonset_pending(daemonset) == "1/2 numberAvailable"
 
 
+def test_release_readiness_of_statefulsets_claims_and_load_balancers() -> None:
+    meta = {"name": "db", "generation": 3}
+    ready = {"metadata": meta, "spec": {"replicas": 2},
+             "status": {"observedGeneration": 3, "readyReplicas": 2, "updatedReplicas": 2}}
+    assert hub_health.statefulset_pending(ready) == ""
+    assert hub_health.statefulset_pending({**ready, "status": {**ready["status"], "updatedReplicas": 1}}) == \
+        "1/2 updatedReplicas"
+    assert hub_health.statefulset_pending({**ready, "status": {**ready["status"], "observedGeneration": 2}}) == \
+        "new generation not observed yet"
+    assert hub_health.claim_pending({"status": {"phase": "Bound"}}) == ""
+    assert hub_health.claim_pending({"status": {}}) == "phase Pending, not Bound"
+    balancer = {"spec": {"type": "LoadBalancer"}, "status": {"loadBalancer": {}}}
+    assert hub_health.service_pending(balancer) == "no load balancer address yet"
+    assert hub_health.service_pending({**balancer, "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.9"}]}}}) == ""
+    assert hub_health.service_pending({"spec": {"type": "ClusterIP"}}) == ""
+
+
+class ListingKube:
+    """Answers list calls from a fixed set of objects per plural; counts the calls."""
+
+    def __init__(self, objects: dict[str, list[dict[str, object]]]) -> None:
+        self.objects, self.calls = objects, []
+
+    def items(self, resource: str, **_: str) -> list[dict[str, object]]:
+        self.calls.append(resource)
+        return self.objects.get(resource.rsplit("/", 1)[-1], [])
+
+
+def test_release_pending_only_looks_at_the_release_own_objects() -> None:
+    def deployment(name: str, release: str, available: int) -> dict[str, object]:
+        return {"metadata": {"name": name, "generation": 1,
+                             "annotations": {"meta.helm.sh/release-name": release}},
+                "spec": {"replicas": 1},
+                "status": {"observedGeneration": 1, "updatedReplicas": 1, "availableReplicas": available}}
+
+    kube = ListingKube({"deployments": [deployment("hub", "jupyterhub", 0), deployment("binder", "binderhub-service", 0),
+                                        deployment("proxy", "jupyterhub", 1)]})
+    pending = hub_health.release_pending(kube, "ns", "jupyterhub")  # type: ignore[arg-type]
+    assert pending == {"deployment": ["deployment hub: 0/1 availableReplicas"]}
+    assert len(kube.calls) == len(hub_health.RELEASE_KINDS)
+    kube.calls.clear()
+    assert hub_health.release_pending(kube, "ns", "jupyterhub", ("deployment",)) == pending  # type: ignore[arg-type]
+    assert kube.calls == ["/apis/apps/v1/namespaces/ns/deployments"]
+
+
 def test_health_names_pending_pods_and_scheduling_events() -> None:
     pod = {"metadata": {"name": "hub-abc"}, "status": {"phase": "Pending", "conditions": [
         {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/4 nodes are available"}]}}

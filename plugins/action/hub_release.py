@@ -8,8 +8,12 @@
 3. No-op fast path: chart and values unchanged (digest equal) -> no helm at all. A deployed
    release without a recorded digest (adopted, or a revision made by hand) is compared with
    ``helm diff`` first: when its manifests would not change it only gets the digest recorded.
-   Otherwise ``helm upgrade --install --atomic --wait`` runs with the values on stdin (never
-   in a file). ``force`` skips both shortcuts.
+   Otherwise ``helm upgrade --install`` runs with the values on stdin (never in a file);
+   then this plugin waits, looking every 0.25 s, until the release's Deployments, DaemonSets,
+   StatefulSets, claims and load balancers are ready (what helm's ``--wait`` waits for; helm
+   looks every 2 s). A failed upgrade, or one not ready within the timeout, is rolled back to
+   the revision deployed before it, or uninstalled if it was the first install, as helm's
+   ``--atomic`` does. ``force`` skips both shortcuts.
 4. Check mode runs ``helm diff`` only and reports what would change; ``--diff`` shows it with
    every secret value redacted.
 5. Records the digest on the deployed revision and appends the outcome to the host fact
@@ -35,7 +39,7 @@ _PLUGINS = Path(__file__).resolve().parent.parent
 if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
-from ansible.module_utils.hub_health import diagnosis, pending_workloads
+from ansible.module_utils.hub_health import RELEASE_KINDS, diagnosis, pending_workloads, release_pending, seconds
 from ansible.module_utils.hub_helm import (
     DIFF_CHANGES,
     DIFF_NO_CHANGE,
@@ -49,15 +53,31 @@ from ansible.module_utils.hub_helm import (
     release_state,
     run_helm,
     running_helm,
+    undo_command,
     upgrade_command,
 )
+from ansible.module_utils.hub_model import collect_variables
+from ansible.module_utils.hub_objects import apply_object
+from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
 from ansible.module_utils.hub_rollout import desired_state_digest, rollout_status
 from ansible.module_utils.hub_values import plain, redact
 from ansible.module_utils.kube_api import Kube, KubeError, path
 from urllib3.exceptions import HTTPError
 
-ARGS = ("release", "values_var", "secret_values_var", "timeout", "force", "recover_pending", "kubeconfig",
-        "kube_context", "hub", "cluster", "helm")
+WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
+ARGS = ("releases", "secrets_file", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
+        "recover_pending", "kubeconfig", "kube_context", "hub", "cluster", "helm")
+CHARTS_DIR = str(_PLUGINS.parent / "charts")
+
+
+def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two steps' results as one: changed if either changed, failed and its message from the second,
+    diffs, warnings and recovery notes together."""
+    merged = {**first, **second, "changed": bool(first.get("changed") or second.get("changed"))}
+    for key in ("diff", "warnings", "recovered"):
+        if first.get(key) or second.get(key):
+            merged[key] = [*(first.get(key) or []), *(second.get(key) or [])]
+    return merged
 
 
 class Deploy:
@@ -105,16 +125,45 @@ class Deploy:
         self.notes.append(f"{self.ref.name}: {what}")
         return self.state()
 
-    def upgrade(self) -> str:
-        """'' on success, else helm's error (redacted) and the namespace's diagnosis."""
+    def upgrade(self, before: ReleaseState) -> str:
+        """'' when the release rolled out, else why (redacted), the namespace's diagnosis and
+        what undoing the upgrade did: rolled back to ``before``'s deployed revision, or uninstalled."""
         self.kube.ensure_namespace(self.ref.namespace, {"app.kubernetes.io/managed-by": "imagebuilding-hubs"})
         self.ran.append("upgrade")
+        deadline = time.monotonic() + seconds(self.timeout)
         proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
         if proc.returncode == 0:
-            return ""
+            pending = self.wait(deadline)
+            if not pending:
+                return ""
+            error = f"did not roll out within {self.timeout}: {'; '.join(pending)}."
+        else:
+            error = self.redact(proc.stderr.strip() or proc.stdout.strip())
         health = diagnosis(self.kube, self.ref.namespace, str(self.args.get("hub") or self.ref.namespace),
                            pending_workloads(self.kube, self.ref.namespace))
-        return f"{self.redact(proc.stderr.strip() or proc.stdout.strip())} {health['msg']}"
+        return f"{error} {health['msg']}. {self.undo(before)}"
+
+    def wait(self, deadline: float) -> list[str]:
+        """Poll (every WAIT_INTERVAL s) until the release's objects are ready; what is still not at the deadline."""
+        kinds: tuple[str, ...] = tuple(RELEASE_KINDS)
+        while True:
+            pending = release_pending(self.kube, self.ref.namespace, self.ref.name, kinds)
+            if not pending or time.monotonic() >= deadline:
+                return [line for lines in pending.values() for line in lines]
+            kinds = tuple(pending)
+            time.sleep(WAIT_INTERVAL)
+
+    def undo(self, before: ReleaseState) -> str:
+        """Put back what served before a failed upgrade, as helm's --atomic would."""
+        latest = self.state()
+        if latest.latest_revision == before.latest_revision:
+            return "helm made no new revision: nothing to roll back"
+        command, what = undo_command(self.ref, before, self.timeout, self.helm)
+        self.ran.append(command[1])
+        proc = run_helm(command, None, self.env)
+        if proc.returncode != 0:
+            return f"Undoing the upgrade failed ({self.redact(proc.stderr.strip())}); clear it by hand: {' '.join(command[:5])}"
+        return f"The release was {what}."
 
     def record_digest(self, state: ReleaseState) -> None:
         if state.deployed and state.summary["digest"] != self.digest:
@@ -142,33 +191,69 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         args = {key: self._task.args.get(key) for key in ARGS}
-        release = self._templar.template(args["release"])
-        if not isinstance(release, dict) or not args["values_var"]:
-            return {**result, "failed": True, "msg": "hub_release: release (a mapping) and values_var are required"}
-        values = plain(self._variable(task_vars, str(args["values_var"])) or {})
-        secrets = plain(self._variable(task_vars, str(args["secret_values_var"] or "")) or {})
-        deploy = Deploy(ReleaseRef.from_mapping(plain(release), str(args["kube_context"] or "")), values, secrets, args)
+        hub = str(args.get("hub") or task_vars.get("inventory_hostname"))
+        releases = args["releases"]
+        if not isinstance(releases, list) or not releases or not args["secrets_file"]:
+            return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list) and secrets_file are required"}
+        try:
+            rendered = self._render(task_vars, args)
+        except RenderError as error:
+            return {**result, "failed": True, "msg": str(error)}
+        keys = [str(key) for key in releases if key in rendered["releases"]]
+        mine = {(rendered["releases"][key]["name"], rendered["releases"][key]["namespace"]) for key in keys}
+        entries = [r for r in task_vars.get("hub_rollout_releases") or [] if (r.get("release"), r.get("namespace")) not in mine]
+        outcome = self._apply_objects(rendered, args, hub) if args.get("apply_objects") else {}
+        for key in keys:
+            if outcome.get("failed"):
+                break
+            deployed = self._deploy_release(rendered, key, args, hub)
+            entries.append(deployed.pop("rollout"))
+            outcome = merge_outcomes(outcome, deployed)
+        return {**result, "changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
+
+    def _render(self, task_vars: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+        """The hub's final values per release, its secret values decrypted in this process only."""
+        rendered = render_hub(collect_variables(task_vars, self._templar.template),
+                              self._templar.template(task_vars.get("registry_definition")),
+                              base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), charts_dir=CHARTS_DIR,
+                              decrypt=True)
+        final = with_secret_values(rendered, str(args["secrets_file"]), [str(r) for r in args["releases"]],
+                                   sops_binary=str(args.get("sops_binary") or "sops"),
+                                   env=sops_environment(args.get("age_keyfile")))
+        return plain(final)  # type: ignore[return-value]  # templated strings -> str, for YAML and digests
+
+    def _apply_objects(self, rendered: dict[str, Any], args: dict[str, Any], hub: str) -> dict[str, Any]:
+        """The hub's own objects (the NFS home share's volume and claim), by server-side apply."""
+        if not rendered["objects"]:
+            return {}
+        kube = Kube(args.get("kubeconfig"), args.get("kube_context"))
+        diffs = []
+        try:
+            applied = [apply_object(kube, body, dry_run=self._task.check_mode) for body in rendered["objects"]]
+        except (KubeError, ValueError, HTTPError) as error:
+            return {"failed": True, "msg": f"hub {hub}: could not apply the hub's objects: {error}"}
+        for outcome in applied:
+            if outcome.changed and self._task.diff:
+                diffs.append({"before_header": outcome.label, "after_header": outcome.label,
+                              "before": yaml.safe_dump(outcome.before), "after": yaml.safe_dump(outcome.after)})
+        return {"changed": any(o.changed for o in applied), "objects": [o.label for o in applied if o.changed],
+                **({"diff": diffs} if diffs else {})}
+
+    def _deploy_release(self, rendered: dict[str, Any], key: str, args: dict[str, Any], hub: str) -> dict[str, Any]:
+        ref = ReleaseRef.from_mapping(rendered["releases"][key], str(args["kube_context"] or ""))
+        deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
         try:
             outcome = self._deploy(deploy)
         except (RuntimeError, KubeError, HTTPError, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
-        hub = args.get("hub") or task_vars.get("inventory_hostname")
         if outcome.get("failed"):
-            outcome["msg"] = f"hub {hub}: release {deploy.ref.name} in {deploy.ref.namespace}: {outcome['msg']}"
+            outcome["msg"] = f"hub {hub}: release {ref.name} in {ref.namespace}: {outcome['msg']}"
         if deploy.notes:  # shown at every verbosity: a run cleared what an interrupted one left
             outcome["recovered"] = deploy.notes
             outcome["warnings"] = [f"hub {hub}: release {note}" for note in deploy.notes]
-        releases = [r for r in task_vars.get("hub_rollout_releases") or []
-                    if (r.get("release"), r.get("namespace")) != (deploy.ref.name, deploy.ref.namespace)]
-        return {**result, **outcome, "ansible_facts": {"hub_rollout_releases": [*releases, outcome["rollout"]]}}
-
-    def _variable(self, task_vars: dict[str, Any], dotted: str) -> object:
-        """A variable's templated value; ``a.b.c`` reaches into mappings (a registered result)."""
-        name, *keys = dotted.split(".") if dotted else ("",)
-        value = self._templar.template(task_vars.get(name, {}))
-        for key in keys:
-            value = value.get(key, {}) if isinstance(value, dict) else {}
-        return value
+        if "diff" in outcome:
+            outcome["diff"] = [{**outcome["diff"], "before_header": ref.name, "after_header": ref.name}]
+        return outcome
 
     def _deploy(self, deploy: Deploy) -> dict[str, Any]:
         force = boolean(deploy.args.get("force") or False, strict=False)
@@ -204,7 +289,7 @@ class ActionModule(ActionBase):
             if not changes and not force:
                 deploy.record_digest(state)
                 return {"changed": False, "rollout": deploy.entry(before, state, "unchanged")}
-        error = deploy.upgrade()
+        error = deploy.upgrade(state)
         after = deploy.state()
         if error:
             return {"failed": True, "msg": error, "rollout": deploy.entry(before, after, "failed")}

@@ -30,8 +30,8 @@ requirements:
 MODULE_UTILS = Path(__file__).resolve().parent.parent / "module_utils"
 LIBRARIES = ("yaml", "urllib3", "ansible.module_utils.basic", "kubernetes.config", "kubernetes.client.api_client",
              "kubernetes.client.rest")
-PROJECT = ("controller_module", "hub_model", "hub_values", "hub_rollout", "hub_helm", "hub_health", "hub_lock", "hub_objects",
-           "kube_api", "sops_files")
+PROJECT = ("controller_module", "hub_model", "hub_values", "hub_render", "hub_rollout", "hub_helm", "hub_health",
+           "hub_lock", "hub_objects", "kube_api", "sops_files")
 
 
 def warm() -> list[str]:

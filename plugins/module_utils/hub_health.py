@@ -48,6 +48,60 @@ def daemonset_pending(item: dict[str, Any]) -> str:
     return ""
 
 
+def statefulset_pending(item: dict[str, Any]) -> str:
+    spec, status = item.get("spec") or {}, item.get("status") or {}
+    want = spec.get("replicas", 1)
+    if (status.get("observedGeneration") or 0) < (item["metadata"].get("generation") or 0):
+        return "new generation not observed yet"
+    strategy = spec.get("updateStrategy") or {}
+    fields = ["readyReplicas"] + (["updatedReplicas"] if strategy.get("type", "RollingUpdate") == "RollingUpdate" else [])
+    partition = (strategy.get("rollingUpdate") or {}).get("partition") or 0
+    for field in fields:
+        need = want - partition if field == "updatedReplicas" else want
+        if (status.get(field) or 0) < need:
+            return f"{status.get(field) or 0}/{need} {field}"
+    return ""
+
+
+def claim_pending(item: dict[str, Any]) -> str:
+    phase = (item.get("status") or {}).get("phase") or "Pending"
+    return "" if phase == "Bound" else f"phase {phase}, not Bound"
+
+
+def service_pending(item: dict[str, Any]) -> str:
+    spec = item.get("spec") or {}
+    if spec.get("type") != "LoadBalancer" or spec.get("externalIPs"):
+        return ""
+    ingress = ((item.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+    return "" if ingress else "no load balancer address yet"
+
+
+# What a release must have ready before its upgrade counts as rolled out: the objects helm's
+# --wait waits for (workloads, claims, load balancers), found by helm's release annotation.
+RELEASE_ANNOTATION = "meta.helm.sh/release-name"
+RELEASE_KINDS = {
+    "deployment": ("apps/v1", "deployments", deployment_pending),
+    "daemonset": ("apps/v1", "daemonsets", daemonset_pending),
+    "statefulset": ("apps/v1", "statefulsets", statefulset_pending),
+    "persistentvolumeclaim": ("v1", "persistentvolumeclaims", claim_pending),
+    "service": ("v1", "services", service_pending),
+}
+
+
+def release_pending(kube: Kube, namespace: str, release: str, kinds: tuple[str, ...] = tuple(RELEASE_KINDS)
+                    ) -> dict[str, list[str]]:
+    """The release's objects of ``kinds`` that are not ready yet, with why, per kind (kinds
+    with nothing pending are left out: what is ready stays ready for this wait)."""
+    pending: dict[str, list[str]] = {}
+    for kind in kinds:
+        group_version, plural, check = RELEASE_KINDS[kind]
+        for item in kube.items(path(group_version, plural, namespace)):
+            if ((item["metadata"].get("annotations") or {}).get(RELEASE_ANNOTATION) == release
+                    and (why := check(item))):
+                pending.setdefault(kind, []).append(f"{kind} {item['metadata']['name']}: {why}")
+    return pending
+
+
 def pod_problems(pod: dict[str, Any]) -> str:
     """'' for a ready pod; else its phase and every condition that is not True, with reasons."""
     conditions = (pod.get("status") or {}).get("conditions") or []

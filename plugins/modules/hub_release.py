@@ -6,38 +6,58 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: hub_release
-short_description: Deploy one helm release of a hub in one task, with a no-op fast path and a rollout record
+short_description: Render and deploy a hub's helm releases in one task, with a no-op fast path and a rollout record
 description:
-  - Runs on the controller (action plugin). Reads the release's helm Secrets once; skips helm
-    when the desired-state digest recorded on the deployed revision equals the digest of the
-    chart and values about to be deployed; otherwise compares with C(helm diff) (a release
-    whose manifests would not change only gets the digest recorded) and runs
-    C(helm upgrade --install --atomic --wait) with the values on stdin.
+  - Runs on the controller (action plugin). Renders the hub's values like M(hub_values) - the
+    validated hub model, its sops-encrypted values files and its secret values file (O(secrets_file))
+    decrypted in this task's process only, the keys the releases need checked - so that no
+    decrypted value is ever in a task's arguments, result or a registered variable.
+  - With O(apply_objects), applies the hub's own objects first (the NFS home share's volume and
+    claim) by server-side apply.
+  - Then, for each of O(releases) the hub deploys, in order (a failure stops the rest), reads the
+    release's helm Secrets once; skips helm when the desired-state digest recorded on the deployed
+    revision equals the digest of the chart and values about to be deployed; otherwise runs
+    C(helm upgrade --install) with the values on stdin. A deployed release with no digest recorded
+    (adopted, or a revision made by hand) is compared with C(helm diff) first and only gets the digest
+    recorded when its manifests would not change.
+  - After helm, waits (looking every 0.25 s; helm's C(--wait) looks every 2 s) until the release's
+    Deployments, DaemonSets and StatefulSets are rolled out, its claims bound and its load balancers
+    have an address. A failed upgrade, or one not ready within O(timeout), is rolled back to the revision
+    deployed before it (uninstalled when it was the first install), as C(helm --atomic) does, and the
+    task fails naming the pods that are not ready and why (events).
   - A release left C(pending-*) by an interrupted run is rolled back to its deployed revision
     (uninstalled when nothing was deployed) when O(recover_pending) is true (the run holds the
     hub's rollout lock, see M(hub_lock)); otherwise the task fails with the command that clears it.
-  - Check mode runs C(helm diff) only. Diff mode returns the diff with every secret value redacted.
-  - Appends the outcome (hub, cluster, release, chart version, revisions, status, duration) to
-    the host fact C(hub_rollout_releases) for the C(hub_rollout_report) callback.
-  - Values are named by variable; no secret value is in the task's arguments or its result.
+  - Check mode runs C(helm diff) only (and a server-side dry run of the objects). Diff mode returns
+    the diffs with every secret value redacted.
+  - Appends each release's outcome (hub, cluster, release, chart version, revisions, status,
+    duration) to the host fact C(hub_rollout_releases) for the C(hub_rollout_report) callback.
 version_added: "1.0.0"
 author: imagebuilding-hubs
 options:
-  release:
+  releases:
     description:
-      - The release as rendered by M(hub_values).
-      - C(name), C(namespace), C(chart_ref), C(chart_version), C(chart_repo_url).
-    type: dict
+      - The releases to deploy, in order, by key (C(jupyterhub), C(dask-gateway), C(binderhub-service)); those
+        the hub does not deploy (C(dask-gateway) unless C(hub_dask_gateway_enabled)) are passed over.
+    type: list
+    elements: str
     required: true
-  values_var:
-    description: Name of the variable holding the release's final values; a dotted path reaches into a mapping.
-    type: str
+  secrets_file:
+    description: The hub's sops-encrypted secret values file, merged over each release's values.
+    type: path
     required: true
-  secret_values_var:
-    description: Name of the variable (dotted path allowed) holding every secret value, for redaction.
-    type: str
+  apply_objects:
+    description: Apply the hub's own objects (the NFS home share's volume and claim) before the releases.
+    type: bool
+    default: false
+  sops_binary:
+    description: The sops executable; C(sops) from C(PATH) when omitted.
+    type: path
+  age_keyfile:
+    description: An age key file for sops (C(SOPS_AGE_KEY_FILE)); the environment's when omitted.
+    type: path
   timeout:
-    description: helm's C(--timeout) for the upgrade.
+    description: How long each release may take to become ready (also helm's C(--timeout), for hooks).
     type: str
     default: 5m0s
   force:
@@ -73,30 +93,36 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Deploy the jupyterhub release
+- name: Deploy the hub's jupyterhub and dask-gateway releases with its secret values
   hub_release:
-    release: "{{ _jupyterhub_rendered.releases['jupyterhub'] }}"
-    values_var: _jupyterhub_rendered.release_values.jupyterhub
-    secret_values_var: _jupyterhub_rendered.secret_values
+    releases: [jupyterhub, dask-gateway]
+    apply_objects: true
+    secrets_file: "{{ inventory_dir }}/secrets/enc-research.secret.values.yaml"
     timeout: 5m0s
     hub: research
     cluster: local
 """
 
 RETURN = r"""
-rollout:
-  description: The release's record (also appended to the host fact C(hub_rollout_releases)).
+ansible_facts:
+  description: C(hub_rollout_releases), with a record per release deployed (or failed) by this task.
   returned: always
   type: dict
+objects:
+  description: The hub's objects (kind/name) that were created or changed.
+  returned: with O(apply_objects), when some changed
+  type: list
+  elements: str
 recovered:
   description: What was done to clear a release left pending.
   returned: when a pending release was cleared
   type: list
   elements: str
 diff:
-  description: The helm-diff output (C(prepared)), secret values redacted.
-  returned: in diff mode, when the release changes
-  type: dict
+  description: Per release that changes, the helm-diff output (C(prepared)), secret values redacted; per object, before and after.
+  returned: in diff mode, when something changes
+  type: list
+  elements: dict
 """
 
 if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead

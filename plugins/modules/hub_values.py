@@ -124,7 +124,7 @@ encrypted_values_files:
 secret_values:
   description:
     - The decrypted contents of the sops-encrypted values files, in their listed order, for
-      redacting helm's output and diffs (M(hub_release)'s O(hub_release#module:secret_values_var)).
+      redacting helm's output and diffs.
     - With O(secrets_file), a mapping instead - C(secrets_file) (the hub's decrypted secret values
       file) and C(values_files) (that list).
   returned: success and O(decrypt=true)
