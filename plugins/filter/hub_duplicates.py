@@ -13,7 +13,7 @@ _MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity  # noqa: E402
+from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity
 
 IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name")
 

@@ -13,7 +13,7 @@ _MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_plan, rollout_waves  # noqa: E402
+from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_plan, rollout_waves
 
 
 def hub_rollout_waves(hubs: Iterable[Mapping[str, object]], max_parallel: int = 5) -> list[list[str]]:

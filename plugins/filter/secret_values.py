@@ -1,4 +1,5 @@
-"""Filters of the secrets role: the desired content of a hub's secret values file.
+"""Filters of the secrets role: the desired content of a hub's secret values file
+(``module_utils/sealed_values.py``, which the ``hub_secret_values`` action uses too).
 
 ``hub_sealed_values`` takes the decrypted current content and returns it with the
 toolkit-managed keys set; every other key (what a person added) is kept. Generated
@@ -9,150 +10,33 @@ two contents, so a run can say what it rewrites without showing any value.
 
 from __future__ import annotations
 
-import copy
-import secrets
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+import ansible.module_utils
 from ansible.errors import AnsibleFilterError
 
-CHART_KEYS = ("jupyterhub", "binderhub-service", "dask-gateway")
-REGISTRY_PASSWORD_PATHS = (
-    "binderhub-service.config.DockerRegistry.password",
-    "binderhub-service.buildPodsRegistryCredentials.password",
-)
-# (username path, password path) of the chart's image pull secret.
-IMAGE_PULL_KEYS = ("jupyterhub.imagePullSecret.username", "jupyterhub.imagePullSecret.password")
-DEFAULT_TOKEN_LENGTH = 64
+_PLUGINS = Path(__file__).resolve().parent.parent
+if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
+
+from ansible.module_utils import sealed_values
+from ansible.module_utils.sealed_values import SealedValuesError, get_path
+
+__all__ = ["get_path", "hub_sealed_values", "hub_sealed_values_changed"]
 
 
-def _split(path: str) -> list[str]:
-    parts = path.split(".")
-    if not all(parts):
-        raise AnsibleFilterError(f"invalid key path {path!r}: empty component")
-    return parts
-
-
-def get_path(data: Mapping[str, object], path: str) -> object:
-    """Value at dotted ``path`` in ``data``, or None when any component is missing."""
-    node: object = data
-    for key in _split(path):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
-def set_path(data: dict[str, object], path: str, value: object) -> None:
-    """Set dotted ``path`` in ``data`` in place, creating (or replacing non-mapping) parents."""
-    parts = _split(path)
-    node = data
-    for key in parts[:-1]:
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-        node = node[key]
-    node[parts[-1]] = value
-
-
-def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` updated in place with ``extra``, recursing into mappings present in both."""
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            deep_merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
-    return base
-
-
-def new_token(length: int) -> str:
-    """A random token of ``length`` lowercase hex characters."""
-    if length < 32 or length % 2:
-        raise AnsibleFilterError(f"token length must be an even number >= 32, not {length}")
-    return secrets.token_hex(length // 2)
-
-
-def _given(value: object) -> bool:
-    return value is not None and value != ""
-
-
-def apply_registry(data: dict[str, Any], registry: Mapping[str, Any] | None) -> None:
-    """Write the registry credentials the charts need; leave the keys alone without a password."""
-    if not registry or not _given(registry.get("password")):
-        return
-    password = registry["password"]
-    for path in REGISTRY_PASSWORD_PATHS:
-        set_path(data, path, password)
-    if registry.get("pull_secret_required"):
-        if not _given(registry.get("username")):
-            raise AnsibleFilterError("registry_definition.pull_secret_required is set but username is empty")
-        username_path, password_path = IMAGE_PULL_KEYS
-        set_path(data, username_path, registry["username"])
-        set_path(data, password_path, password)
-
-
-def _token_specs(tokens: Iterable[Any]) -> list[tuple[str, int]]:
-    specs = []
-    for token in tokens:
-        if isinstance(token, str):
-            specs.append((token, DEFAULT_TOKEN_LENGTH))
-        elif isinstance(token, Mapping) and isinstance(token.get("path"), str):
-            specs.append((token["path"], int(token.get("length") or DEFAULT_TOKEN_LENGTH)))
-        else:
-            raise AnsibleFilterError("each generated token must be a key path or a mapping with 'path' (and 'length')")
-    return specs
-
-
-def apply_tokens(data: dict[str, Any], tokens: Iterable[Any], rotate: bool) -> None:
-    """Generate each token that is missing (or every token when rotating); keep the others."""
-    for path, length in _token_specs(tokens):
-        if rotate or not _given(get_path(data, path)):
-            set_path(data, path, new_token(length))
-
-
-def hub_sealed_values(
-    current: object,
-    registry: Mapping[str, Any] | None = None,
-    tokens: Iterable[Any] = (),
-    rotate: bool = False,
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Desired secret values: ``current`` with the toolkit-managed keys set.
-
-    Order: registry credentials, then generated tokens, then ``extra`` (values given in the
-    inventory win over everything else).
-    """
-    if current in (None, ""):
-        current = {}
-    if not isinstance(current, Mapping):
-        raise AnsibleFilterError("the decrypted secret values file is not a mapping of chart keys")
-    data: dict[str, Any] = copy.deepcopy(dict(current))
-    for chart in CHART_KEYS:
-        if not isinstance(data.get(chart), dict):
-            data[chart] = {}
-    apply_registry(data, registry)
-    apply_tokens(data, tokens or (), bool(rotate))
-    if extra:
-        deep_merge(data, extra)
-    return data
-
-
-def _leaf_paths(data: object, prefix: str = "") -> dict[str, object]:
-    if not isinstance(data, Mapping) or (prefix and not data):
-        return {prefix: data} if prefix else {}
-    leaves: dict[str, object] = {}
-    for key, value in data.items():
-        leaves.update(_leaf_paths(value, f"{prefix}.{key}" if prefix else str(key)))
-    return leaves
+def hub_sealed_values(current: object, registry: Mapping[str, Any] | None = None, tokens: Iterable[Any] = (),
+                      rotate: bool = False, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    try:
+        return sealed_values.hub_sealed_values(current, registry, tokens, rotate, extra)
+    except SealedValuesError as error:
+        raise AnsibleFilterError(str(error)) from None
 
 
 def hub_sealed_values_changed(current: object, desired: object) -> list[str]:
-    """Sorted dotted key names whose values differ (added, changed or removed); no values."""
-    old = _leaf_paths(current or {})
-    new = _leaf_paths(desired or {})
-    return sorted(key for key in old.keys() | new.keys() if old.get(key, _MISSING) != new.get(key, _MISSING))
-
-
-_MISSING = object()
+    return sealed_values.hub_sealed_values_changed(current, desired)
 
 
 class FilterModule:

@@ -180,3 +180,30 @@ def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
         raise SopsDecryptError(f"sops could not decrypt {path} (exit {proc.returncode})"
                                + (f": {hint}" if hint else ""))
     return proc.stdout
+
+
+class SopsEncryptError(Exception):
+    """sops could not encrypt a file's content; the message names the file, never the content."""
+
+
+def sops_encrypt(content_yaml: str, path: str, *, binary: str = "sops", config_path: str | None = None,
+                 env: Mapping[str, str] | None = None, timeout: float = 120) -> str:
+    """``content_yaml`` encrypted by sops for the file at ``path`` (its creation rule in ``.sops.yaml``,
+    searched upwards from the file's directory, or ``config_path``); the plaintext goes to sops on
+    stdin only. Returns the encrypted text; raises ``SopsEncryptError`` naming the file and sops' error."""
+    program = shutil.which(binary)
+    if program is None:
+        raise SopsEncryptError(f"sops could not encrypt {path}: the sops binary ({binary}) is not on PATH")
+    environment = dict(os.environ if env is None else env)
+    environment.setdefault("SOPS_DISABLE_VERSION_CHECK", "1")
+    command = [program, *(["--config", config_path] if config_path else []), "encrypt", "--input-type", "yaml",
+               "--output-type", "yaml", "--filename-override", path, "/dev/stdin"]
+    try:
+        proc = subprocess.run(command, input=content_yaml, capture_output=True, text=True, env=environment,
+                              cwd=nearest_existing_dir(path), timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SopsEncryptError(f"sops could not encrypt {path}: {exc.__class__.__name__}") from None
+    if proc.returncode != 0:
+        hint = _sops_error_hint(proc.stderr)
+        raise SopsEncryptError(f"sops could not encrypt {path} (exit {proc.returncode})" + (f": {hint}" if hint else ""))
+    return proc.stdout
