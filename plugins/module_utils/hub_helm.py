@@ -70,9 +70,16 @@ def upgrade_command(ref: ReleaseRef, timeout: str, helm: str = "helm") -> list[s
     """Install or upgrade, without helm's --wait: hub_release waits for the release's objects
     itself and rolls a failed upgrade back (``undo_command``), as --atomic would. helm's
     --wait polls every 2 s, so it costs at least 2 s per release even when the pods are ready
-    in a fraction of that."""
-    return [helm, "upgrade", "--install", ref.name, ref.chart_ref, *_common(ref), "--timeout", timeout,
-            "--values", "-"]
+    in a fraction of that.
+
+    ``--disable-openapi-validation``: on an API server that supports server-side field
+    validation (every Kubernetes since 1.27) helm's client-side "OpenAPI validation" validates
+    nothing - kubectl's validator only fetches the OpenAPI documents to learn that the server
+    supports it - and helm sends no fieldValidation parameter either way, so the server
+    treats unknown fields the same (its default, Warn). The flag only saves that fetch: about
+    0.7 CPU-s for a jupyterhub upgrade (measured: 1.26 -> 0.55 CPU-s)."""
+    return [helm, "upgrade", "--install", ref.name, ref.chart_ref, *_common(ref), "--disable-openapi-validation",
+            "--timeout", timeout, "--values", "-"]
 
 
 def undo_command(ref: ReleaseRef, before: ReleaseState, timeout: str, helm: str = "helm") -> tuple[list[str], str]:
