@@ -206,6 +206,28 @@ def test_htpasswd_module_keeps_every_user_of_parallel_hubs(tmp_path: Path) -> No
     assert users == sorted(hubs)
 
 
+def test_htpasswd_bcrypt_work_is_done_before_the_lock(tmp_path: Path) -> None:
+    """prepare() hashes (or checks) outside the file's lock; plan_present() uses what it found."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("htpasswd_user", ROOT / "plugins" / "modules" / "htpasswd_user.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "htpasswd"
+    prepared = module.prepare(str(path), "alice", "pw-alice-1234", 4)
+    assert prepared.new_hash.startswith("$2") and not prepared.matching
+    assert module.plan_present([], "alice", "pw-alice-1234", 4, prepared) == ("added", [f"alice:{prepared.new_hash}"])
+    path.write_text(f"alice:{prepared.new_hash}\n")
+    assert module.prepare(str(path), "alice", "pw-alice-1234", 4) == module.Prepared(matching=prepared.new_hash)
+    # A stored hash already checked is kept without bcrypt (this one could not even be checked).
+    known = module.Prepared(matching="not-a-bcrypt-hash")
+    assert module.plan_present(["alice:not-a-bcrypt-hash"], "alice", "x", 4, known) == ("unchanged", ["alice:not-a-bcrypt-hash"])
+    # An entry changed by someone else meanwhile is replaced by the prepared hash.
+    fresh = module.Prepared(new_hash=prepared.new_hash)
+    assert module.plan_present(["alice:other"], "alice", "pw-alice-1234", 4, fresh) == ("updated", [f"alice:{prepared.new_hash}"])
+
+
 # --- bearer tokens -----------------------------------------------------------------------
 
 

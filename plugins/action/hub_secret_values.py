@@ -97,6 +97,8 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "msg": f"hub {hub}: {error}"}
         name = Path(secrets_file.path).name
         written = "re-encrypted" if not outcome["changed_keys"] else f"keys written: {', '.join(outcome['changed_keys'])}"
+        if self._task.check_mode:
+            written = f"would be {written.replace('keys written', 'written, keys')}"
         return {**result, **outcome, "msg": f"hub {hub}: {name} {written}" if outcome["changed"] else
                 f"hub {hub}: {name} unchanged", "ansible_facts": {"secrets_values_file": secrets_file.path}}
 

@@ -96,6 +96,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -135,15 +136,36 @@ def make_hash(password: str, cost: int) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=cost)).decode("ascii")
 
 
-def plan_present(lines: list[str], username: str, password: str, cost: int) -> tuple[str, list[str]]:
+class Prepared(NamedTuple):
+    """bcrypt work done before taking the file's lock (it costs ~0.1 s of CPU; hubs sharing one
+    file would otherwise wait for each other's hashing): a stored hash checked to match the
+    password, or a fresh hash of it."""
+
+    matching: str = ""
+    new_hash: str = ""
+
+
+def prepare(path: str, username: str, password: str, cost: int) -> Prepared:
+    lines = read_lines(path) or []
+    index = find_user(lines, username)
+    if index >= 0:
+        stored = lines[index].split(":", 1)[1].strip()
+        if hash_matches(stored, password):
+            return Prepared(matching=stored)
+    return Prepared(new_hash=make_hash(password, cost))
+
+
+def plan_present(lines: list[str], username: str, password: str, cost: int,
+                 prepared: Prepared | None = None) -> tuple[str, list[str]]:
+    prepared = prepared or Prepared()
     index = find_user(lines, username)
     if index < 0:
-        return "added", [*lines, f"{username}:{make_hash(password, cost)}"]
+        return "added", [*lines, f"{username}:{prepared.new_hash or make_hash(password, cost)}"]
     stored = lines[index].split(":", 1)[1].strip()
-    if hash_matches(stored, password):
+    if stored == prepared.matching or hash_matches(stored, password):
         return "unchanged", lines
     updated = list(lines)
-    updated[index] = f"{username}:{make_hash(password, cost)}"
+    updated[index] = f"{username}:{prepared.new_hash or make_hash(password, cost)}"
     return "updated", updated
 
 
@@ -205,10 +227,12 @@ def main() -> None:
         result = apply(module, params)
     else:
         # Hubs of a fleet run in parallel and may share one htpasswd file: read, plan and
-        # write under an exclusive lock so that no update is lost.
+        # write under an exclusive lock so that no update is lost; bcrypt runs before it.
+        prepared = (prepare(path, username, params["password"], params["cost"])
+                    if params["state"] == "present" else None)
         try:
             with exclusive_lock(Path(path), timeout=60.0):
-                result = apply(module, params)
+                result = apply(module, params, prepared)
         except TimeoutError as exc:
             module.fail_json(msg=str(exc))
     module.exit_json(**result)
@@ -234,7 +258,7 @@ def exclusive_lock(path: Path, timeout: float) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def apply(module: AnsibleModule, params: dict) -> dict:
+def apply(module: AnsibleModule, params: dict, prepared: Prepared | None = None) -> dict:
     """Read the file, plan the user's entry, write when needed (not in check mode)."""
     path, username = params["path"], params["username"]
     lines = read_lines(path)
@@ -246,7 +270,7 @@ def apply(module: AnsibleModule, params: dict) -> dict:
             module.fail_json(msg=f"{path} does not exist and create=false")
         lines = []
     if params["state"] == "present":
-        action, new_lines = plan_present(lines, username, params["password"], params["cost"])
+        action, new_lines = plan_present(lines, username, params["password"], params["cost"], prepared)
     else:
         action, new_lines = plan_absent(lines, username)
     changed = action != "unchanged"
