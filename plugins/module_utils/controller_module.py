@@ -69,13 +69,17 @@ class ControllerModuleAction(ActionBase):
         task_vars = task_vars or {}
         if any(self._task.environment or []) or self._task.async_val or getattr(self._connection, "transport", "") != "local":
             return merge_hash(result, self._execute_module(task_vars=task_vars))
-        name = self._task.action.rsplit(".", 1)[-1]
-        args = dict(self._task.args)
+        return merge_hash(result, self.run_project_module(self._task.action.rsplit(".", 1)[-1], dict(self._task.args),
+                                                          task_vars))
+
+    def run_project_module(self, name: str, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """The result of the project's module ``name`` run here with ``args`` (and this task's
+        check mode, diff mode and other internal settings)."""
         self._update_module_args(name, args, task_vars)
         with tempfile.TemporaryDirectory(prefix=f"ibh-{name}-") as scratch:
             args["_ansible_tmpdir"] = args["_ansible_remote_tmp"] = scratch
             try:
                 output = module_output(load_module(name), args)
             except Exception as error:  # a module crash becomes the task failure
-                return {**result, "failed": True, "msg": f"module {name} failed: {type(error).__name__}: {error}"}
-        return merge_hash(result, self._parse_returned_data({"stdout": output, "stderr": "", "rc": 0}, PROFILE))
+                return {"failed": True, "msg": f"module {name} failed: {type(error).__name__}: {error}"}
+        return self._parse_returned_data({"stdout": output, "stderr": "", "rc": 0}, PROFILE)

@@ -1,0 +1,133 @@
+"""Action plugin ``registry_access``: the hub's registry password, its htpasswd entry, a login
+check, and the fact ``registry_definition`` - the second half of the registry role, in one task.
+
+After the role's type tasks (quay robot, terraform key), in the task's worker process:
+
+1. The password, by ``password_source`` of the validated settings (``registry_definition``
+   module, registered as ``checked``): given in the inventory (``registry_password``, or
+   ``registry_quay_robot_token`` for quay), kept in the hub's secret values file (decrypted in
+   memory with sops), got by the type tasks (the quay robot's token ``_registry_robot``, the
+   terraform key ``_registry_keys``), or, for a generic
+   registry whose htpasswd file the role manages, the kept one - a new one when there is none
+   or with ``registry_rotate``.
+2. With a managed htpasswd file, the hub's user set in it (module ``htpasswd_user``, run here).
+3. Unless ``registry_verify`` is false, a login as the build pods would (module
+   ``registry_login``, run here); in check mode not when the htpasswd entry would change.
+4. ``registry_definition``: the checked definition with the password, as a fact.
+
+The result holds the password (the fact): the task has ``no_log: true`` and
+``failed_when: false``, and the role's next task reports ``error`` (which never holds a
+secret) when there is one.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+import yaml
+from ansible.module_utils.parsing.convert_bool import boolean
+
+_PLUGINS = Path(__file__).resolve().parent.parent
+if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
+
+from ansible.module_utils.controller_module import ControllerModuleAction
+from ansible.module_utils.sops_files import SopsDecryptError, sops_decrypt
+
+PASSWORD_PATH = ("binderhub-service", "buildPodsRegistryCredentials", "password")
+PASSWORD_CHARS = string.ascii_letters + string.digits
+
+
+def kept_password(secrets_file: str) -> str:
+    """The registry password the hub's secret values file keeps ('' when none)."""
+    content: Any = yaml.safe_load(sops_decrypt(secrets_file)) or {}
+    for key in PASSWORD_PATH:
+        content = content.get(key) if isinstance(content, dict) else None
+    return content if isinstance(content, str) else ""
+
+
+def new_password(length: int) -> str:
+    return "".join(secrets.choice(PASSWORD_CHARS) for _ in range(length))
+
+
+class RegistryAccessError(Exception):
+    """Why the registry cannot be used; never holds a secret."""
+
+
+class ActionModule(ControllerModuleAction):
+    _requires_connection = False
+    _VALID_ARGS = frozenset(("checked",))
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super(ControllerModuleAction, self).run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        if not self._task.no_log:
+            return {**result, "failed": True, "msg": "registry_access: the task needs no_log: true (its result holds "
+                    "the registry password)"}
+        checked = self._templar.template(self._task.args.get("checked"))
+        var = self._variables(task_vars)
+        hub = str(task_vars.get("inventory_hostname"))
+        try:
+            definition, changed = self._access(checked, var, task_vars, hub)
+        except (RegistryAccessError, SopsDecryptError, yaml.YAMLError) as error:
+            message = str(error) if isinstance(error, RegistryAccessError) else (
+                f"hub '{hub}': the registry password kept in {var['registry_secrets_file']} cannot be read: "
+                f"{error if isinstance(error, SopsDecryptError) else 'unreadable YAML'}")
+            return {**result, "changed": False, "error": message}
+        return {**result, "changed": changed, "ansible_facts": {"registry_definition": definition}}
+
+    def _variables(self, task_vars: dict[str, Any]) -> dict[str, Any]:
+        names = ("registry_type", "registry_password", "registry_quay_robot_token", "registry_secrets_file",
+                 "registry_rotate", "registry_password_length", "registry_htpasswd_file", "registry_ca_file",
+                 "registry_validate_certs", "registry_verify", "registry_verify_push", "_registry_robot", "_registry_keys")
+        return {name: self._templar.template(task_vars.get(name)) for name in names}
+
+    def _password(self, checked: dict[str, Any], var: dict[str, Any]) -> str:
+        source = checked.get("password_source")
+        if source == "given":
+            return str((var["registry_quay_robot_token"] if var["registry_type"] == "quay" else var["registry_password"]) or "")
+        kept = kept_password(str(var["registry_secrets_file"])) if (
+            source in ("secrets_file", "htpasswd") and checked.get("secrets_file_exists")) else ""
+        if source == "htpasswd":
+            rotate = boolean(var["registry_rotate"] or False, strict=False)
+            return new_password(int(var["registry_password_length"] or 32)) if rotate or not kept else kept
+        if source == "secrets_file":
+            return kept
+        found = var["_registry_robot"] if source == "quay_api" else var["_registry_keys"] if source == "terraform" else {}
+        return str((found or {}).get("token" if source == "quay_api" else "key") or "")  # the type's tasks got it
+
+    def _access(self, checked: dict[str, Any], var: dict[str, Any], task_vars: dict[str, Any],
+                hub: str) -> tuple[dict[str, Any], bool]:
+        definition = dict(checked["definition"])
+        password = self._password(checked, var)
+        htpasswd_changed = False
+        if checked.get("htpasswd_managed"):
+            outcome = self.run_project_module("htpasswd_user", {
+                "path": var["registry_htpasswd_file"], "username": definition["username"], "password": password,
+            }, task_vars)
+            if outcome.get("failed"):
+                raise RegistryAccessError(f"hub '{hub}': {var['registry_htpasswd_file']}: {outcome.get('msg')}")
+            htpasswd_changed = bool(outcome.get("changed"))
+        if not password and not self._task.check_mode:
+            raise RegistryAccessError(f"hub '{hub}': no password for registry {definition['url']} "
+                                      f"(user '{definition['username']}')")
+        if (boolean(var["registry_verify"], strict=False) and password
+                and not (self._task.check_mode and htpasswd_changed)):
+            self._login(definition, password, var, task_vars, hub)
+        return {**definition, "password": password}, htpasswd_changed
+
+    def _login(self, definition: dict[str, Any], password: str, var: dict[str, Any], task_vars: dict[str, Any],
+               hub: str) -> None:
+        args = {"url": definition["url"], "username": definition["username"], "password": password,
+                "image_prefix": definition["image_prefix"], "validate_certs": var["registry_validate_certs"],
+                "check_push": var["registry_verify_push"], "hub": hub}
+        if var["registry_ca_file"]:
+            args["ca_file"] = var["registry_ca_file"]
+        outcome = self.run_project_module("registry_login", args, task_vars)
+        if outcome.get("failed"):
+            raise RegistryAccessError(str(outcome.get("msg")))
