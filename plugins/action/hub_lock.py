@@ -80,7 +80,12 @@ class ActionModule(ActionBase):
         else:  # replace with the version read: a concurrent taker makes one of the two fail (409)
             version = current["metadata"]["resourceVersion"]
             kube.replace(path(LEASES, "leases", namespace, LEASE_NAME), lease_body(identity, duration, at, version))
-        return {"changed": False, "holder": identity, "took_over": took_over}
+        if not took_over:
+            return {"changed": False, "holder": identity, "took_over": ""}
+        # shown at every verbosity: a run interrupted earlier left its lock (and maybe pending releases)
+        return {"changed": False, "holder": identity, "took_over": took_over,
+                "warnings": [f"hub {hub}: took over the rollout lock because {took_over}; releases that run left "
+                             "pending will be cleared"]}
 
     def _release(self, kube: Kube, namespace: str) -> dict[str, Any]:
         if self._task.check_mode:

@@ -103,10 +103,13 @@ class ActionModule(ActionBase):
                 f"hub {hub}: {name} unchanged", "ansible_facts": {"secrets_values_file": secrets_file.path}}
 
     def _update(self, secrets_file: SecretValuesFile, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        registry = plain(self._templar.template(task_vars.get("registry_definition")))
+        if registry is not None and not (isinstance(registry, dict) and isinstance(registry.get("password", ""), str)):
+            raise ValueError("registry_definition must be a mapping with a string password (the registry role's fact)")
         current = secrets_file.current()
         try:
             desired = hub_sealed_values(
-                current, registry=plain(self._templar.template(task_vars.get("registry_definition"))),
+                current, registry=registry,
                 tokens=plain(args.get("tokens") or []), rotate=boolean(args.get("rotate") or False, strict=False),
                 extra=plain(self._templar.template(task_vars.get("secrets_extra_values") or {})))
         except SealedValuesError as error:

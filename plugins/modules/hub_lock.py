@@ -13,7 +13,8 @@ description:
     (C(<controller host>:<ansible-playbook pid>)); a Lease held by another live rollout fails
     the task naming the holder, and nothing else is changed.
   - A stale Lease (expired, or its holder was a process on this host that is gone) is taken over;
-    C(took_over) says why, and the releases a killed run left pending may then be cleared.
+    C(took_over) says why (also as a warning, shown at every verbosity), and the releases a killed
+    run left pending may then be cleared.
   - O(state=released) deletes the Lease when this run holds it. Check mode only reads.
 version_added: "1.0.0"
 author: imagebuilding-hubs
