@@ -13,7 +13,7 @@ skips either (the rollout then says what is wrong).
 this run's ``hub_rollout_releases``.
 
 Paths the roles derive (the secret values file, the leak guard's paths) are templated
-from the secrets and registry roles' own defaults and vars, so they are the roles' paths.
+from the hub roles' own defaults and the secrets role's vars, so they are the roles' paths.
 """
 
 from __future__ import annotations
@@ -53,7 +53,11 @@ from ansible.module_utils.sops_files import find_leaks, leak_message
 from urllib3.exceptions import HTTPError
 
 ROOT = _PLUGINS.parent
-ROLE_FILES = ("registry/defaults/main.yml", "secrets/defaults/main.yml")
+# Every hub role's defaults: imported roles (playbooks/hub.yml) put theirs in every task's
+# variables, so the inputs are the defaults with the host's variables over them, wherever the
+# digest is taken (the validate play and the end of the deploy play see different roles).
+ROLE_FILES = ("registry/defaults/main.yml", "secrets/defaults/main.yml", "binderhub_service/defaults/main.yml",
+              "jupyterhub/defaults/main.yml")
 ROLE_VARS = ("secrets/vars/main.yml",)
 # What the state digest reads besides the variables, as the roles name it.
 FILES = {
@@ -95,7 +99,8 @@ class ActionModule(ActionBase):
         return {**result, **self._compare(args, hub, task_vars, role_templar)}
 
     def _digest(self, task_vars: dict[str, Any], role_templar: Templar) -> str:
-        variables = {name: self._templar.template(task_vars[name]) for name in input_variables(task_vars)}
+        layered = {**_role_layer(ROLE_FILES), **task_vars}
+        variables = {name: role_templar.template(layered[name]) for name in input_variables(layered)}
         files = {name: file_digest(str(role_templar.template(expression) or "")) for name, expression in FILES.items()}
         base = str(task_vars.get("inventory_dir") or Path.cwd())
         for index, item in enumerate(variables.get("hub_values_files") or []):
