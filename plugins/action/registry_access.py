@@ -63,6 +63,7 @@ class ActionModule(ControllerModuleAction):
     _VALID_ARGS = frozenset(("checked",))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        # ActionBase.run: this action is not one module; it runs htpasswd_user and registry_login itself
         result = super(ControllerModuleAction, self).run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
