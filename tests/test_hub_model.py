@@ -427,9 +427,12 @@ def test_action_plugin_fails_naming_hub_and_variable(tmp_path: Path, repo_root: 
 
 
 def test_ansible_doc_shows_the_modules(repo_root: Path) -> None:
+    """Every action plugin of the project has its documentation (plugins/modules/<name>.py)."""
     import subprocess
 
-    for module in ("hub_model", "hub_values"):
+    actions = sorted(path.stem for path in (repo_root / "plugins" / "action").glob("*.py"))
+    assert {"hub_model", "hub_values", "hub_release", "registry_access"} <= set(actions)
+    for module in actions:
         doc = subprocess.run([str(repo_root / ".venv/bin/ansible-doc"), "-j", module], cwd=repo_root,
                              env=project_env(), capture_output=True, text=True, check=False)
         assert doc.returncode == 0, doc.stderr

@@ -1,0 +1,66 @@
+#!/usr/bin/python
+"""Documentation of the registry_access action plugin (plugins/action/registry_access.py does the work)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: registry_access
+short_description: Take a hub's registry password, set its htpasswd entry, log in, and set registry_definition
+description:
+  - Runs on the controller (action plugin), after the registry role's type tasks, in the task's worker process.
+  - Takes the password by the C(password_source) of O(checked) - given in the inventory
+    (C(registry_password), or C(registry_quay_robot_token) for quay), kept in the hub's secret
+    values file (C(registry_secrets_file), decrypted in memory with sops), got by the type's tasks
+    (the registered C(_registry_robot) token or C(_registry_keys) key), or, for a managed htpasswd
+    file, the kept one (a new random one of C(registry_password_length) letters and digits when
+    there is none, or with C(registry_rotate)).
+  - With a managed htpasswd file, sets the hub's user in it (M(htpasswd_user), run in this process).
+  - Unless C(registry_verify) is false, logs in as the build pods would (M(registry_login), run in
+    this process); in check mode not when the htpasswd entry would change first.
+  - Sets the fact C(registry_definition) - the checked definition with the password.
+  - The result holds the password, so the task must have C(no_log) (it fails otherwise). Failures
+    are returned as RV(error), which never holds a secret, for the next task to report; use
+    C(failed_when) false and a M(ansible.builtin.fail) task on RV(error).
+  - The registry variables are read from the host's variables, not passed as arguments.
+version_added: "1.0.0"
+author: imagebuilding-hubs
+options:
+  checked:
+    description:
+      - The result of M(registry_definition) for the hub (C(definition), C(password_source),
+        C(htpasswd_managed), C(secrets_file_exists)).
+    type: dict
+    required: true
+attributes:
+  check_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Take the registry password, set the htpasswd entry and log in as the build pods would
+  registry_access:
+    checked: "{{ _registry_checked }}"
+  register: _registry_access
+  no_log: true
+  failed_when: false
+
+- name: Stop when the registry cannot be used
+  ansible.builtin.fail:
+    msg: "{{ _registry_access.error }}"
+  when: _registry_access.error is defined
+"""
+
+RETURN = r"""
+error:
+  description: Why the registry cannot be used (names the hub and the registry, never a secret).
+  returned: on failure
+  type: str
+ansible_facts:
+  description: C(registry_definition), the definition with the password.
+  returned: success
+  type: dict
+"""
+
+if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
+    raise SystemExit("registry_access is an action plugin: run it as an Ansible task")
