@@ -89,17 +89,18 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = {key: self._task.args.get(key) for key in ARGS}
         hub = str(args["hub"] or task_vars.get("inventory_hostname"))
+        defaults = _role_layer(ROLE_FILES)
         role_templar = self._templar.copy_with_new_env(
-            available_variables={**_role_layer(ROLE_FILES), **task_vars, **_role_layer(ROLE_VARS)})
+            available_variables={**defaults, **task_vars, **_role_layer(ROLE_VARS)})
         if args["state"] == "recorded":
-            return {**result, **self._record(args, hub, self._digest(task_vars, role_templar), task_vars)}
+            return {**result, **self._record(args, hub, self._digest(task_vars, defaults, role_templar), task_vars)}
         leaks = find_leaks([str(p) for p in role_templar.template("{{ _secrets_guard_paths }}")])[1]
         if leaks:
             return {**result, "failed": True, "leaks": leaks, "msg": leak_message(hub, leaks)}
-        return {**result, **self._compare(args, hub, task_vars, role_templar)}
+        return {**result, **self._compare(args, hub, task_vars, defaults, role_templar)}
 
-    def _digest(self, task_vars: dict[str, Any], role_templar: Templar) -> str:
-        layered = {**_role_layer(ROLE_FILES), **task_vars}
+    def _digest(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> str:
+        layered = {**defaults, **task_vars}
         variables = {name: role_templar.template(layered[name]) for name in input_variables(layered)}
         files = {name: file_digest(str(role_templar.template(expression) or "")) for name, expression in FILES.items()}
         base = str(task_vars.get("inventory_dir") or Path.cwd())
@@ -112,7 +113,8 @@ class ActionModule(ActionBase):
     def _kube(self, args: dict[str, Any]) -> Kube:
         return Kube(args["kubeconfig"], args["kube_context"])
 
-    def _compare(self, args: dict[str, Any], hub: str, task_vars: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
+    def _compare(self, args: dict[str, Any], hub: str, task_vars: dict[str, Any], defaults: dict[str, Any],
+                 role_templar: Templar) -> dict[str, Any]:
         started = time.time()
         switches = rerun_switches({name: self._templar.template(task_vars[name]) for name in RERUN_SWITCHES
                                    if name in task_vars})
@@ -124,7 +126,7 @@ class ActionModule(ActionBase):
         record: dict[str, Any] | None = None
         if not reason:
             try:
-                reason, record = self._cluster_reason(args, self._digest(task_vars, role_templar))
+                reason, record = self._cluster_reason(args, self._digest(task_vars, defaults, role_templar))
             except (KubeError, HTTPError, OSError) as error:
                 reason = f"its cluster could not be read ({error.__class__.__name__})"
         unchanged = not reason

@@ -29,6 +29,7 @@ _PLUGINS = Path(__file__).resolve().parent.parent
 if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
+from ansible.module_utils.hub_render import sops_environment
 from ansible.module_utils.hub_values import plain
 from ansible.module_utils.sealed_values import SealedValuesError, hub_sealed_values, hub_sealed_values_changed
 from ansible.module_utils.sops_files import SopsDecryptError, SopsEncryptError, sops_decrypt, sops_encrypt
@@ -45,9 +46,7 @@ class SecretValuesFile:
         self.path = str(Path(path).absolute())
         self.binary = str(args.get("sops_binary") or "sops")
         self.config = str(args["config_path"]) if args.get("config_path") else None
-        self.env = dict(os.environ)
-        if args.get("age_keyfile"):
-            self.env["SOPS_AGE_KEY_FILE"] = str(args["age_keyfile"])
+        self.env = sops_environment(args.get("age_keyfile"))
 
     def current(self) -> dict[str, Any]:
         """The decrypted content ({} for a file not written yet); ValueError names the file only."""

@@ -88,18 +88,19 @@ RELEASE_KINDS = {
 }
 
 
+def _pending_of_kind(kube: Kube, namespace: str, kind: str, release: str | None = None) -> list[str]:
+    """The namespace's objects of ``kind`` (only ``release``'s, when given) not ready yet, with why."""
+    group_version, plural, check = RELEASE_KINDS[kind]
+    return [f"{kind} {item['metadata']['name']}: {why}" for item in kube.items(path(group_version, plural, namespace))
+            if (release is None or (item["metadata"].get("annotations") or {}).get(RELEASE_ANNOTATION) == release)
+            and (why := check(item))]
+
+
 def release_pending(kube: Kube, namespace: str, release: str, kinds: tuple[str, ...] = tuple(RELEASE_KINDS)
                     ) -> dict[str, list[str]]:
     """The release's objects of ``kinds`` that are not ready yet, with why, per kind (kinds
     with nothing pending are left out: what is ready stays ready for this wait)."""
-    pending: dict[str, list[str]] = {}
-    for kind in kinds:
-        group_version, plural, check = RELEASE_KINDS[kind]
-        for item in kube.items(path(group_version, plural, namespace)):
-            if ((item["metadata"].get("annotations") or {}).get(RELEASE_ANNOTATION) == release
-                    and (why := check(item))):
-                pending.setdefault(kind, []).append(f"{kind} {item['metadata']['name']}: {why}")
-    return pending
+    return {kind: lines for kind in kinds if (lines := _pending_of_kind(kube, namespace, kind, release))}
 
 
 def pod_problems(pod: dict[str, Any]) -> str:
@@ -129,14 +130,7 @@ def event_lines(events: list[dict[str, Any]]) -> list[str]:
 
 def pending_workloads(kube: Kube, namespace: str) -> list[str]:
     """Deployments and DaemonSets of the namespace that have not rolled out, with why."""
-    pending = []
-    for item in kube.items(path("apps/v1", "deployments", namespace)):
-        if why := deployment_pending(item):
-            pending.append(f"deployment {item['metadata']['name']}: {why}")
-    for item in kube.items(path("apps/v1", "daemonsets", namespace)):
-        if why := daemonset_pending(item):
-            pending.append(f"daemonset {item['metadata']['name']}: {why}")
-    return pending
+    return [line for kind in ("deployment", "daemonset") for line in _pending_of_kind(kube, namespace, kind)]
 
 
 def diagnosis(kube: Kube, namespace: str, hub: str, pending: list[str]) -> dict[str, Any]:
