@@ -125,6 +125,19 @@ def _dump(path: Path, data: object) -> None:
     path.write_text("---\n" + yaml.safe_dump(data, sort_keys=False))
 
 
+def helm_wrapper(directory: Path, cluster: FaultCluster, on_upgrade: str) -> str:
+    """A ``helm`` in ``directory`` that runs the shell line ``on_upgrade`` in front of every
+    ``helm upgrade`` (with the upgrade's arguments in ``$@``) and is the cluster's helm otherwise.
+    Returns a PATH that finds it first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    real = shutil.which("helm", path=cluster.env()["PATH"])
+    assert real, "no helm on the cluster's PATH"
+    script = directory / "helm"
+    script.write_text(f'#!/bin/sh\nif [ "$1" = upgrade ]; then\n{on_upgrade}\nfi\nexec {real} "$@"\n')
+    script.chmod(0o755)
+    return f"{directory}:{cluster.env()['PATH']}"
+
+
 class Rollout:
     """playbooks/hub.yml running in the background, in its own process group."""
 

@@ -8,12 +8,11 @@ Run by ``make reliability`` (scripts/reliability.py counts them as faults tried/
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults_support import FaultCluster, Rollout, run_hubs, wait_until, write_inventory
+from faults_support import FaultCluster, Rollout, helm_wrapper, run_hubs, wait_until, write_inventory
 
 pytestmark = pytest.mark.slow
 
@@ -99,13 +98,8 @@ def test_killed_run_is_recovered_by_the_next_run(fault_cluster: FaultCluster, tm
     # hub_release waits for a release itself, after helm has marked it deployed; the kill must
     # come while helm still holds the release pending. A helm that waits (--wait, 2 s polls)
     # before it marks an upgrade deployed gives the kill that window.
-    slow = tmp_path / "slow-helm"
-    slow.mkdir()
-    real = shutil.which("helm", path=fault_cluster.env()["PATH"])
-    (slow / "helm").write_text(f'#!/bin/sh\nif [ "$1" = upgrade ]; then exec {real} "$@" --wait; fi\nexec {real} "$@"\n')
-    (slow / "helm").chmod(0o755)
-    rollout = Rollout(inventory, fault_cluster, tmp_path / "killed.log",
-                      PATH=f"{slow}:{fault_cluster.env()['PATH']}")
+    slow = helm_wrapper(tmp_path / "slow-helm", fault_cluster, 'set -- "$@" --wait')
+    rollout = Rollout(inventory, fault_cluster, tmp_path / "killed.log", PATH=slow)
 
     def pending_release() -> bool:
         if fault_cluster.kubectl("get", "ns", "killed").returncode != 0:
@@ -129,10 +123,18 @@ def test_killed_run_is_recovered_by_the_next_run(fault_cluster: FaultCluster, tm
 def test_second_rollout_of_the_same_hub_fails_clearly(fault_cluster: FaultCluster, tmp_path: Path) -> None:
     hubs = {"twice": "staging"}
     inventory = write_inventory(tmp_path / "inventory", fault_cluster, hubs)
-    first = Rollout(inventory, fault_cluster, tmp_path / "first.log")
+    # The first rollout holds the hub's lock in front of its first helm upgrade until the second
+    # rollout has finished: however fast a rollout is, the two overlap.
+    gate = tmp_path / "second-rollout-done"
+    held = helm_wrapper(tmp_path / "gated-helm", fault_cluster,
+                        f'n=0; while [ ! -e {gate} ] && [ $n -lt 1200 ]; do sleep 0.25; n=$((n+1)); done')
+    first = Rollout(inventory, fault_cluster, tmp_path / "first.log", PATH=held)
     wait_until(lambda: fault_cluster.kubectl("-n", "twice", "get", "lease", "imagebuilding-hubs-rollout").returncode == 0,
                300, "the first rollout to take the hub's lock")
-    second = run_hubs(inventory, fault_cluster)
+    try:
+        second = run_hubs(inventory, fault_cluster)
+    finally:
+        gate.touch()
     done = first.wait()
     assert done.rc == 0, done.output[-6000:]
     assert second.rc != 0, "two rollouts of one hub ran at once"
