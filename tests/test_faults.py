@@ -42,12 +42,19 @@ def no_pending(cluster: FaultCluster, namespaces: list[str]) -> dict[str, str]:
 def test_api_server_stopped_mid_rollout(fault_cluster: FaultCluster, tmp_path: Path) -> None:
     hubs = {"api-a": "staging", "api-b": "production", "api-c": "production"}
     inventory = write_inventory(tmp_path / "inventory", fault_cluster, hubs)
-    rollout = Rollout(inventory, fault_cluster, tmp_path / "rollout.log")
+    # The production hubs' helm upgrades wait until the API server is down, so the fault always
+    # comes while they are still to be deployed, however fast the canary's rollout is.
+    gate = tmp_path / "api-server-stopped"
+    held = helm_wrapper(tmp_path / "gated-helm", fault_cluster,
+                        f'case "$*" in *"--namespace api-a "*) ;; *) n=0; while [ ! -e {gate} ] && '
+                        f'[ $n -lt 1200 ]; do sleep 0.25; n=$((n+1)); done ;; esac')
+    rollout = Rollout(inventory, fault_cluster, tmp_path / "rollout.log", PATH=held)
     # The rollout state Secret is written when the hub's rollout is complete (releases rolled out, health checked)
     wait_until(lambda: fault_cluster.kubectl("-n", "api-a", "get", "secret", "imagebuilding-hubs-rollout-state"
                                              ).returncode == 0, 300, "hub api-a deployed")
     deployed = fault_cluster.helm_releases("api-a")
     fault_cluster.stop_component("kube-apiserver")
+    gate.touch()
     run = rollout.wait()
     assert run.rc != 0, "the rollout went on as if the API server were there"
     rows = {(r["hub"], r["release"]): r for r in rollout.report()}
