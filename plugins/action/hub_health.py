@@ -27,9 +27,7 @@ from ansible.module_utils.kube_api import Kube
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
     _requires_connection = False
-    _supports_check_mode = True
     _VALID_ARGS = frozenset(("namespace", "timeout", "diagnose", "kubeconfig", "kube_context", "interval", "hub"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -30,9 +30,7 @@ LEASES = "coordination.k8s.io/v1"
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
     _requires_connection = False
-    _supports_check_mode = True
     _VALID_ARGS = frozenset(ARGS)
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:

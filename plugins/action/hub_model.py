@@ -28,7 +28,6 @@ CHARTS_DIR = str(_PLUGINS.parent / "charts")
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset()
 

@@ -26,9 +26,7 @@ from urllib3.exceptions import HTTPError
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
     _requires_connection = False
-    _supports_check_mode = True
     _VALID_ARGS = frozenset(("objects", "hub", "kubeconfig", "kube_context"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -34,7 +34,6 @@ CHARTS_DIR = str(_PLUGINS.parent / "charts")
 
 
 class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(("registry", "decrypt", "secrets_file", "releases", "sops_binary", "age_keyfile"))
 

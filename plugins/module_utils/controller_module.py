@@ -60,8 +60,6 @@ def module_output(module: ModuleType, args: dict[str, Any]) -> str:
 class ControllerModuleAction(ActionBase):
     """Action plugin base: the module named like the task's action, run in this process."""
 
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)

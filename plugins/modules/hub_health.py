@@ -17,6 +17,8 @@ description:
   - With O(diagnose), does not wait and only reports what is not ready and the recent warnings.
 version_added: "1.0.0"
 author: imagebuilding-hubs
+extends_documentation_fragment:
+  - hub_kube
 options:
   namespace:
     description: The hub's namespace.
@@ -37,12 +39,6 @@ options:
     description: Report what is not ready without waiting.
     type: bool
     default: false
-  kubeconfig:
-    description: The kubeconfig file (default $KUBECONFIG or ~/.kube/config).
-    type: path
-  kube_context:
-    description: The kubeconfig context (default its current context).
-    type: str
 attributes:
   check_mode:
     support: full

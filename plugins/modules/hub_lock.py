@@ -18,6 +18,8 @@ description:
   - O(state=released) deletes the Lease when this run holds it. Check mode only reads.
 version_added: "1.0.0"
 author: imagebuilding-hubs
+extends_documentation_fragment:
+  - hub_kube
 options:
   state:
     description: Take or give back the lock.
@@ -35,12 +37,6 @@ options:
     description: Seconds after which a lock not given back counts as stale.
     type: int
     default: 1800
-  kubeconfig:
-    description: Kubeconfig file; the environment's default when omitted.
-    type: path
-  kube_context:
-    description: Context in the kubeconfig.
-    type: str
 attributes:
   check_mode:
     support: full

@@ -18,6 +18,8 @@ description:
 version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
+extends_documentation_fragment:
+  - hub_kube
 options:
   objects:
     description: The objects, as full Kubernetes manifests.
@@ -26,12 +28,6 @@ options:
     required: true
   hub:
     description: The hub's name, for messages.
-    type: str
-  kubeconfig:
-    description: The kubeconfig file (default $KUBECONFIG or ~/.kube/config).
-    type: path
-  kube_context:
-    description: The kubeconfig context (default its current context).
     type: str
 """
 

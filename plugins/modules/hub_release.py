@@ -34,6 +34,9 @@ description:
     duration) to the host fact C(hub_rollout_releases) for the C(hub_rollout_report) callback.
 version_added: "1.0.0"
 author: imagebuilding-hubs
+extends_documentation_fragment:
+  - hub_kube
+  - hub_sops
 options:
   releases:
     description:
@@ -50,12 +53,6 @@ options:
     description: Apply the hub's own objects (the NFS home share's volume and claim) before the releases.
     type: bool
     default: false
-  sops_binary:
-    description: The sops executable; C(sops) from C(PATH) when omitted.
-    type: path
-  age_keyfile:
-    description: An age key file for sops (C(SOPS_AGE_KEY_FILE)); the environment's when omitted.
-    type: path
   timeout:
     description: How long each release may take to become ready (also helm's C(--timeout), for hooks).
     type: str
@@ -68,12 +65,6 @@ options:
     description: Clear a release left pending by an interrupted run (only when this run holds the hub's lock).
     type: bool
     default: false
-  kubeconfig:
-    description: Kubeconfig file; the environment's default when omitted.
-    type: path
-  kube_context:
-    description: Context in the kubeconfig.
-    type: str
   hub:
     description: The hub's name, for messages and the record.
     type: str

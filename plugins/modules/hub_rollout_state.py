@@ -24,6 +24,8 @@ description:
 version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
+extends_documentation_fragment:
+  - hub_kube
 options:
   state:
     description: Compare with the record, or write it.
@@ -39,12 +41,6 @@ options:
     type: str
   cluster:
     description: The hub's cluster, for the report.
-    type: str
-  kubeconfig:
-    description: The kubeconfig file (default $KUBECONFIG or ~/.kube/config).
-    type: path
-  kube_context:
-    description: The kubeconfig context (default its current context).
     type: str
 """
 

@@ -25,6 +25,8 @@ description:
   - Sets the fact C(secrets_values_file), the file's absolute path, for the hub roles.
 version_added: "1.0.0"
 author: imagebuilding-hubs
+extends_documentation_fragment:
+  - hub_sops
 options:
   path:
     description: The hub's secret values file (C(enc-<hub>.secret.values.yaml)).
@@ -46,12 +48,6 @@ options:
     description: Re-encrypt even when no key changes (e.g. after the recipients in C(.sops.yaml) changed).
     type: bool
     default: false
-  sops_binary:
-    description: The sops executable; C(sops) from C(PATH) when omitted.
-    type: path
-  age_keyfile:
-    description: An age key file for sops (C(SOPS_AGE_KEY_FILE)); the environment's when omitted.
-    type: path
   config_path:
     description: The sops configuration file; C(.sops.yaml) searched upwards from the file's directory when omitted.
     type: path

@@ -41,6 +41,8 @@ description:
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
 author: imagebuilding-hubs
+extends_documentation_fragment:
+  - hub_sops
 options:
   registry:
     description:
@@ -64,12 +66,6 @@ options:
     description: The releases whose final values RV(release_values) holds (default every release of the hub).
     type: list
     elements: str
-  sops_binary:
-    description: The sops executable; C(sops) from C(PATH) when omitted.
-    type: path
-  age_keyfile:
-    description: An age key file for sops (C(SOPS_AGE_KEY_FILE)); the environment's when omitted.
-    type: path
 attributes:
   check_mode:
     support: full

@@ -19,6 +19,8 @@ description:
 version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
+extends_documentation_fragment:
+  - hub_sops
 options:
   path:
     description: The secret values file (it need not exist yet).
@@ -27,14 +29,8 @@ options:
   hub:
     description: Name of the hub, used in failure messages.
     type: str
-  sops_binary:
-    description: The sops executable; searched in E(PATH) when not set.
-    type: path
   config_path:
     description: The sops configuration file; when not set, sops searches upwards for C(.sops.yaml).
-    type: path
-  age_keyfile:
-    description: Age identities file, passed as E(SOPS_AGE_KEY_FILE).
     type: path
   check_decrypt:
     description: Also decrypt an existing O(path) to prove a key is available.
