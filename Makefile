@@ -11,7 +11,9 @@ IBH_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/imagebuilding-hubs
 IBH_BIN := $(LOCAL)/bin
 CLUSTER_DIR := $(LOCAL)/cluster
 KUBECONFIG_PATH := $(CLUSTER_DIR)/kubeconfig
-CHARTS ?= local
+# Charts of `make demo`: the genuine unpacked charts in ../shared/charts (directory) or the
+# chart repositories (upstream).
+CHARTS ?= directory
 HUBS ?= 20
 FLEET ?=
 
@@ -57,12 +59,8 @@ tools: ## build the pinned Go tools (cached by version under $IBH_CACHE)
 age-key: tools ## make the local age key and inventories/local/.sops.yaml (never committed)
 	@scripts/local-age-key.sh
 
-.PHONY: schemas
-schemas: venv ## place the real charts' schemas (../shared/schemas) into the stand-in charts
-	@$(VENV)/bin/python scripts/place-chart-schemas.py
-
 .PHONY: setup
-setup: venv tools age-key schemas
+setup: venv tools age-key
 
 .PHONY: cluster-up
 cluster-up: setup ## start the embedded local cluster and registry (no-op when running)

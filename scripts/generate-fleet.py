@@ -127,7 +127,7 @@ def write_inventory_files(output: Path, local_kubeconfig: Path | None, recipient
         })
         local = ROOT / ".local"
         group_vars = {
-            "hub_charts_source": "local",
+            "hub_charts_source": "directory", "hub_charts_dir": str(ROOT.parent / "shared" / "charts"),
             "jupyterhub_auth": {"type": "dummy", "allowed_users": ["alice"]},
             "cluster_node_pools": {"core": {"hub.jupyter.org/node-purpose": "core"},
                                    "user": {"hub.jupyter.org/node-purpose": "user"}},

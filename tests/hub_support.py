@@ -18,7 +18,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_INVENTORY = ROOT / "inventories" / "local"
 EXAMPLE_INVENTORY = ROOT / "inventories" / "example"
-CHARTS_DIR = ROOT / "charts"
+# The genuine released charts, unpacked beside the repository (test data, never copied in).
+SHARED_CHARTS = ROOT.parent / "shared" / "charts"
 
 # Placeholder secret values for schema checks (the real ones come from sops files).
 PLACEHOLDER_TOKEN = "0" * 64

@@ -35,6 +35,7 @@ from fleet_support import (
     sops_encrypt_to,
 )
 from hub_support import (
+    SHARED_CHARTS,
     InventoryHub,
     load_yaml,
     local_registry_definition,
@@ -229,13 +230,14 @@ def test_overrides_point_every_cluster_at_one_kubeconfig(sample_fleet: Path, tmp
         "hub_vars": {"bering-staging": {"hub_stage": "production"}},
         "cluster_vars": {"gke-atlas": {"cluster_node_pools": {"core": {"pool": "core"}, "user": {"pool": "user"}}}},
         "provider_vars": {"aws": {"registry_type": "quay"}},
-        "fleet_vars": {"hub_charts_source": "local"},
+        "fleet_vars": {"hub_charts_source": "directory", "hub_charts_dir": str(SHARED_CHARTS)},
     })
     hostvars = inventory_list(source)["_meta"]["hostvars"]
     for hub in SAMPLE_HUBS:
         variables = hostvars[hub]
         assert variables["cluster_local"] is True
-        assert variables["hub_charts_source"] == "local"
+        assert variables["hub_charts_source"] == "directory"
+        assert variables["jupyterhub_release_name"] == variables["hub_name"]
         assert variables["hub_values_files"][0] == str(tmp_path / "src" / "cluster-defaults.values.yaml")
         if variables["cluster_name"] == "aks-coral":
             assert (variables["cluster_kubeconfig"], variables["cluster_kube_context"]) == ("/elsewhere/aks.yaml", "aks")
@@ -367,7 +369,7 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
                   for chart in ("jupyterhub", "binderhub-service")}
     for name, variables in hubs.items():
         model_vars = {k: v for k, v in variables.items() if not k.startswith("registry_")}
-        model = build_model(model_vars, charts_dir=str(ROOT / "charts"))
+        model = build_model(model_vars)
         # The secret values files are listed but not read: the hub roles decrypt them in memory
         # at deploy time (hub_values with decrypt: true).
         assert [(f.path, f.encrypted) for f in model.values_files] == [
@@ -432,7 +434,7 @@ def _local_source(directory: Path, fleet: Path, hub_vars: dict[str, Any] | None 
         "config_dir": str(fleet), "local": True,
         "kubeconfig_override": str(local / "cluster" / "kubeconfig"), "kube_context_override": "",
         "prepend_values_files": [str(LOCAL_VALUES)],
-        "fleet_vars": {"hub_charts_source": "local"},
+        "fleet_vars": {"hub_charts_source": "directory", "hub_charts_dir": str(SHARED_CHARTS)},
     }
     if hub_vars:
         options["hub_vars"] = hub_vars
@@ -464,8 +466,9 @@ def test_deploy_one_sample_hub_to_the_local_cluster(sample_fleet: Path, fleet_ke
     assert second.recap()[E2E_HUB]["changed"] == 0, second.output[-6000:]
     releases = subprocess.run(["helm", "list", "-n", E2E_HUB, "-o", "json"], env=env, capture_output=True, text=True,
                               check=True)
-    assert {r["name"] for r in json.loads(releases.stdout)} >= {"jupyterhub", "binderhub-service"}
-    deployed = subprocess.run(["helm", "get", "values", "jupyterhub", "-n", E2E_HUB, "-o", "json"], env=env,
+    # The incumbent's release name (the hub's), kept by the inventory plugin.
+    assert {r["name"] for r in json.loads(releases.stdout)} == {E2E_HUB, f"{E2E_HUB}-binderhub"}
+    deployed = subprocess.run(["helm", "get", "values", E2E_HUB, "-n", E2E_HUB, "-o", "json"], env=env,
                               capture_output=True, text=True, check=True)
     hub_values = json.loads(deployed.stdout)
     assert hub_values["hub"]["extraEnv"]["FLEET_SHARED_TOKEN"] == token

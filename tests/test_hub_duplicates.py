@@ -72,7 +72,7 @@ def test_hub_name_is_unique_across_clusters() -> None:
 def test_hub_name_and_namespace_both_reported_in_one_cluster() -> None:
     problems = duplicate_problems([hub("a", name="same"), hub("b", name="same"), hub("c", name="same")])
     assert set(problems) == {"a", "b", "c"}
-    assert [m.split(":")[1].strip() for m in problems["c"]] == ["hub_name", "hub_namespace"]
+    assert [m.split(":")[1].strip() for m in problems["c"]] == ["hub_name", "hub_namespace", "jupyterhub_release_name"]
     assert "'a', 'b'" in problems["c"][0]
 
 
@@ -86,3 +86,48 @@ def test_filter_reads_hostvars_and_skips_what_does_not_template() -> None:
     problems = _filter_module().hub_duplicates(["a", "b", "c", "d"], hostvars)
     assert set(problems) == {"a", "b"}
     assert _filter_module().FilterModule().filters()["hub_duplicates"](["a", "c"], hostvars) == {}
+
+
+def released(host: str, cluster: str = "local", **variables: object) -> HubIdentity:
+    identity = hub_identity(host, {"cluster_name": cluster, **variables})
+    assert identity is not None
+    return identity
+
+
+def test_release_names_default_to_the_hub_so_hubs_of_a_cluster_never_collide() -> None:
+    hubs = [released(name, hub_dask_gateway_enabled=True) for name in ("staging", "research", "geo", "ocean", "ice")]
+    assert hubs[0].releases == {"jupyterhub": "staging", "binderhub-service": "staging-binderhub",
+                                "dask-gateway": "staging-dask-gateway"}
+    assert duplicate_problems(hubs) == {}
+
+
+def test_same_jupyterhub_release_on_one_cluster_names_both_hubs_and_the_object() -> None:
+    problems = duplicate_problems([released("staging", jupyterhub_release_name="jupyterhub"),
+                                   released("research", jupyterhub_release_name="jupyterhub"), released("other")])
+    assert set(problems) == {"staging", "research"}
+    assert problems["research"] == [
+        "hub 'research': jupyterhub_release_name: release 'jupyterhub' would create ClusterRole "
+        "'jupyterhub-user-scheduler', which hub(s) 'staging' (release 'jupyterhub') on cluster 'local' create(s) too; "
+        "expected a release name of its own per cluster (release names default to the hub's name)"]
+
+
+def test_same_release_names_on_two_clusters_are_fine() -> None:
+    hubs = [released("a", cluster="eu", jupyterhub_release_name="hub"),
+            released("b", cluster="us", jupyterhub_release_name="hub")]
+    assert duplicate_problems(hubs) == {}
+
+
+def test_dask_gateway_release_colliding_with_a_named_release() -> None:
+    """A release named like another hub's derived dask-gateway release: its ClusterRoles collide."""
+    problems = duplicate_problems([released("geo", hub_dask_gateway_enabled=True),
+                                   released("ocean", hub_dask_gateway_enabled=True,
+                                            jupyterhub_dask_gateway_release_name="geo-dask-gateway")])
+    assert set(problems) == {"geo", "ocean"}
+    assert "ClusterRole 'api-geo-dask-gateway'" in problems["ocean"][0]
+    assert problems["ocean"][0].startswith("hub 'ocean': jupyterhub_dask_gateway_release_name: release 'geo-dask-gateway'")
+
+
+def test_dask_gateway_release_counts_only_when_enabled() -> None:
+    hubs = [released("geo", hub_dask_gateway_enabled=True),
+            released("ocean", jupyterhub_dask_gateway_release_name="geo-dask-gateway")]
+    assert duplicate_problems(hubs) == {}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from ansible.module_utils.hub_model import DEFAULTS, HubModelError, build_model, slugify
-from hub_support import CHARTS_DIR, EXAMPLE_INVENTORY, inventory_hosts, inventory_hub
+from hub_support import EXAMPLE_INVENTORY, SHARED_CHARTS, inventory_hosts, inventory_hub
 from support import project_env, run_playbook
 
 HUB = "research"
@@ -63,7 +63,7 @@ def valid_variables() -> dict[str, Any]:
 
 
 def build(variables: dict[str, Any], base_dir: Path | str = ".") -> Any:  # noqa: ANN401 - a HubModel
-    return build_model(variables, base_dir=str(base_dir), charts_dir=str(CHARTS_DIR))
+    return build_model(variables, base_dir=str(base_dir))
 
 
 def errors_of(variables: dict[str, Any], base_dir: Path | str = ".") -> list[str]:
@@ -104,7 +104,16 @@ RULES: list[tuple[str, Callable[[dict[str, Any]], None], str, tuple[str, ...]]] 
     ("domain not a host name", lambda v: v.update(hub_domain="https://research.example.org"), "hub_domain",
      ("host name",)),
     ("stage unknown", lambda v: v.update(hub_stage="prod"), "hub_stage", ("staging, production",)),
-    ("charts source unknown", lambda v: v.update(hub_charts_source="git"), "hub_charts_source", ("upstream, local",)),
+    ("charts source unknown", lambda v: v.update(hub_charts_source="git"), "hub_charts_source",
+     ("upstream, directory",)),
+    ("charts directory missing", lambda v: v.update(hub_charts_source="directory"), "hub_charts_dir",
+     ("is empty", "directory of unpacked charts")),
+    ("charts directory without the chart", lambda v: v.update(hub_charts_source="directory", hub_charts_dir="/nonexistent"),
+     "hub_charts_dir", ("/nonexistent has no chart 'jupyterhub'",)),
+    ("charts directory at another version",
+     lambda v: v.update(hub_charts_source="directory", hub_charts_dir=str(SHARED_CHARTS), jupyterhub_chart_version="4.3.0"),
+     "hub_charts_dir", ("/jupyterhub/Chart.yaml is chart 'jupyterhub' version '4.4.0', not jupyterhub 4.3.0",
+                        "jupyterhub_chart_version")),
     ("cluster name", lambda v: v.update(cluster_name="Geo Cluster"), "cluster_name", ("DNS label",)),
     ("dynamic building on another option",
      lambda v: v["jupyterhub_profiles"][1]["options"]["resources"].update(dynamic_image_building={"enabled": True}),
@@ -286,11 +295,35 @@ def test_build_pool_defaults_to_build_when_defined() -> None:
     assert build(variables).binderhub_service.build_node_pool == "build"
 
 
-def test_local_charts_have_no_version() -> None:
-    model = build(mutate(lambda v: v.update(hub_charts_source="local", hub_dask_gateway_enabled=True)))
+def test_directory_charts_are_the_unpacked_charts_at_the_pinned_versions() -> None:
+    model = build(mutate(lambda v: v.update(hub_charts_source="directory", hub_charts_dir=str(SHARED_CHARTS),
+                                            hub_dask_gateway_enabled=True)))
     for key, release in model.releases.items():
-        assert release.chart_ref == str(CHARTS_DIR / key)
+        assert release.chart_ref == str(SHARED_CHARTS / key)
         assert release.chart_version == "" and release.chart_repo_url == ""
+
+
+def test_directory_charts_prefer_a_versioned_directory() -> None:
+    """``<chart>-<version>/`` beside ``<chart>/``: several versions of one chart in one directory."""
+    model = build(mutate(lambda v: v.update(hub_charts_source="directory", hub_charts_dir=str(SHARED_CHARTS),
+                                            jupyterhub_chart_version="4.3.5")))
+    assert model.releases["jupyterhub"].chart_ref == str(SHARED_CHARTS / "jupyterhub-4.3.5")
+
+
+def test_release_names_default_to_the_hub_name() -> None:
+    model = build(mutate(lambda v: v.update(hub_name="geo", hub_dask_gateway_enabled=True)))
+    assert {key: r.name for key, r in model.releases.items()} == {
+        "jupyterhub": "geo", "binderhub-service": "geo-binderhub", "dask-gateway": "geo-dask-gateway"}
+    model = build(mutate(lambda v: v.update(hub_name="geo", jupyterhub_release_name="jupyterhub")))
+    assert model.releases["jupyterhub"].name == "jupyterhub"
+
+
+def test_derived_release_name_too_long_says_which_variable_to_set() -> None:
+    hub = "r" * 41
+    errors = errors_of(mutate(lambda v: v.update(hub_name=hub, hub_dask_gateway_enabled=True)))
+    assert_error(errors, "jupyterhub_dask_gateway_release_name", "is longer than 53 characters (derived from hub_name",
+                 hub=hub)
+    assert not [e for e in errors if e.startswith(f"hub {hub!r}: jupyterhub_release_name")]
 
 
 def test_chart_ref_override() -> None:
@@ -320,6 +353,15 @@ def test_values_file_with_chart_values_at_top_level(tmp_path: Path) -> None:
     variables = _with_values_file(tmp_path, "singleuser:\n  defaultUrl: /lab\n")
     assert_error(errors_of(variables, tmp_path), "hub_values_files[0]: singleuser",
                  "jupyterhub, binderhub-service, dask-gateway")
+
+
+@pytest.mark.parametrize("chart", ["jupyterhub", "binderhub-service", "dask-gateway"])
+def test_values_file_renaming_the_charts_objects(tmp_path: Path, chart: str) -> None:
+    variables = _with_values_file(tmp_path, f"{chart}:\n  fullnameOverride: hub1\n")
+    variable = {"jupyterhub": "jupyterhub", "binderhub-service": "binderhub_service",
+                "dask-gateway": "jupyterhub_dask_gateway"}[chart] + "_release_name"
+    assert_error(errors_of(variables, tmp_path), f"hub_values_files[0]: {chart}.fullnameOverride", variable)
+    build(_with_values_file(tmp_path, f"{chart}:\n  fullnameOverride: ''\n"), tmp_path)  # the chart's default
 
 
 def test_values_file_missing(tmp_path: Path) -> None:
@@ -370,7 +412,7 @@ def test_every_default_is_valid() -> None:
 @pytest.mark.parametrize("host", inventory_hosts())
 def test_demo_inventory_hubs_are_valid(host: str) -> None:
     hub = inventory_hub(host)
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     assert model.hub.name == host
     assert model.cluster.local is True
     assert model.jupyterhub.auth.type == "dummy"
@@ -383,7 +425,7 @@ def test_demo_inventory_hubs_are_valid(host: str) -> None:
 @pytest.mark.parametrize("host", inventory_hosts(EXAMPLE_INVENTORY))
 def test_example_inventory_hubs_are_valid(host: str) -> None:
     hub = inventory_hub(host, EXAMPLE_INVENTORY)
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     assert model.cluster.local is False and model.jupyterhub.auth.type != "dummy"
     assert model.hub.namespace == model.hub.name != host  # host names are fleet-unique, hub names per cluster
     assert model.releases["jupyterhub"].chart_repo_url == "https://hub.jupyter.org/helm-chart/"

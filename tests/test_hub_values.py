@@ -24,7 +24,6 @@ from ansible.module_utils.hub_values import (
     required_secret_keys,
 )
 from hub_support import (
-    CHARTS_DIR,
     EXAMPLE_INVENTORY,
     LOCAL_INVENTORY,
     PLACEHOLDER_PASSWORD,
@@ -58,7 +57,7 @@ def any_hub(request: pytest.FixtureRequest) -> tuple[InventoryHub, HubModel, dic
 
 def _final_values(host: str, inventory: Path) -> tuple[InventoryHub, HubModel, dict]:
     hub = inventory_hub(host, inventory)
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     registry = registry_view(local_registry_definition(hub), model.hub.name)
     rendered = render_values(model, registry)
     auth = model.jupyterhub.auth.type
@@ -187,7 +186,7 @@ def test_no_registry_password_in_rendered_values(demo) -> None:
 
 def test_research_values_file_is_layered() -> None:
     hub = inventory_hub("research")
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     values = render_values(model, registry_view(local_registry_definition(hub), "research"))
     assert values["jupyterhub"]["cull"] == {"timeout": 7200}
     assert values["jupyterhub"]["singleuser"]["defaultUrl"] == "/lab"
@@ -198,7 +197,7 @@ def test_research_values_file_is_layered() -> None:
 
 def test_nfs_storage_renders_static_pvc_and_objects() -> None:
     hub = inventory_hub("research")
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     values = render_values(model, registry_view(local_registry_definition(hub), "research"))
     storage = values["jupyterhub"]["singleuser"]["storage"]
     assert storage["type"] == "static"
@@ -214,7 +213,7 @@ def test_nfs_storage_renders_static_pvc_and_objects() -> None:
 
 def test_dynamic_storage() -> None:
     hub = inventory_hub("staging")
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     values = render_values(model, registry_view(local_registry_definition(hub), "staging"))
     assert values["jupyterhub"]["singleuser"]["storage"] == {"type": "dynamic", "capacity": "1Gi",
                                                              "homeMountPath": "/home/jovyan"}

@@ -22,7 +22,6 @@ import pytest
 from ansible.module_utils.hub_model import build_model
 from ansible.module_utils.hub_values import registry_view, render_values
 from hub_support import (
-    CHARTS_DIR,
     EXAMPLE_INVENTORY,
     LOCAL_INVENTORY,
     inventory_hosts,
@@ -56,7 +55,7 @@ DEMO_HOSTS = inventory_hosts(LOCAL_INVENTORY)
 @functools.cache
 def _rendered_profile_list(host: str) -> list[dict[str, Any]]:
     hub = inventory_hub(host, INVENTORY_OF[host])
-    model = build_model(hub.variables, base_dir=hub.inventory_dir, charts_dir=str(CHARTS_DIR))
+    model = build_model(hub.variables, base_dir=hub.inventory_dir)
     values = render_values(model, registry_view(local_registry_definition(hub), model.hub.name))
     return values["jupyterhub"]["singleuser"]["profileList"]
 

@@ -20,7 +20,6 @@ from ansible.module_utils.hub_model import HubModelError, build_model, decrypt_v
 from ansible.module_utils.hub_values import registry_view, render_values
 from ansible.module_utils.sops_files import SopsDecryptError, sops_decrypt
 from fleet_support import AgeKey, make_age_key, sops_encrypt_to
-from hub_support import CHARTS_DIR
 from support import project_env, run_playbook
 from test_hub_model import valid_variables
 
@@ -58,7 +57,7 @@ def layered_files(tmp_path: Path, age_key: AgeKey) -> tuple[Path, dict[str, Any]
 
 
 def _model(directory: Path, variables: dict[str, Any]) -> Any:  # noqa: ANN401 - a HubModel
-    return build_model(variables, base_dir=str(directory), charts_dir=str(CHARTS_DIR))
+    return build_model(variables, base_dir=str(directory))
 
 
 def _files_holding(root: Path, needle: str) -> list[Path]:

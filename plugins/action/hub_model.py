@@ -24,8 +24,6 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
 
 from ansible.module_utils.hub_model import HubModelError, build_model, collect_variables
 
-CHARTS_DIR = str(_PLUGINS.parent / "charts")
-
 
 class ActionModule(ActionBase):
     _requires_connection = False
@@ -38,7 +36,7 @@ class ActionModule(ActionBase):
         variables = collect_variables(task_vars, self._templar.template)
         base_dir = str(task_vars.get("inventory_dir") or Path.cwd())
         try:
-            model = build_model(variables, base_dir=base_dir, charts_dir=CHARTS_DIR)
+            model = build_model(variables, base_dir=base_dir)
         except HubModelError as error:
             result.update(failed=True, msg=str(error), errors=error.errors, hub=error.hub)
             return result

@@ -56,10 +56,10 @@ from ansible.module_utils.hub_helm import (
     undo_command,
     upgrade_command,
 )
-from ansible.module_utils.hub_model import collect_variables
+from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
 from ansible.module_utils.hub_objects import apply_object
 from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
-from ansible.module_utils.hub_rollout import desired_state_digest, rollout_status
+from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status
 from ansible.module_utils.hub_values import plain, redact
 from ansible.module_utils.kube_api import Kube, KubeError, path
 from urllib3.exceptions import HTTPError
@@ -67,7 +67,6 @@ from urllib3.exceptions import HTTPError
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
 ARGS = ("releases", "secrets_file", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
         "recover_pending", "kubeconfig", "kube_context", "hub", "cluster", "helm")
-CHARTS_DIR = str(_PLUGINS.parent / "charts")
 
 
 def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +96,16 @@ class Deploy:
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)  # type: ignore[arg-type]
+
+    def other_release(self, chart: str) -> str:
+        """Another deployed release of ``chart`` in the namespace ('' when there is none): a second
+        release of a chart in one namespace would fight the first over its namespaced objects."""
+        selector = "owner=helm,status=deployed"
+        for secret in self.kube.items(path("v1", "secrets", self.ref.namespace), labelSelector=selector):
+            name = ((secret.get("metadata") or {}).get("labels") or {}).get("name", "")
+            if name != self.ref.name and release_summary(secret)["chart"] == chart:
+                return str(name)
+        return ""
 
     def state(self) -> ReleaseState:
         selector = f"owner=helm,name={self.ref.name}"
@@ -213,7 +222,7 @@ class ActionModule(ActionBase):
         """The hub's final values per release, its secret values decrypted in this process only."""
         rendered = render_hub(collect_variables(task_vars, self._templar.template),
                               self._templar.template(task_vars.get("registry_definition")),
-                              base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), charts_dir=CHARTS_DIR,
+                              base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
                               decrypt=True)
         final = with_secret_values(rendered, str(args["secrets_file"]), [str(r) for r in args["releases"]],
                                    sops_binary=str(args.get("sops_binary") or "sops"),
@@ -241,7 +250,7 @@ class ActionModule(ActionBase):
         ref = ReleaseRef.from_mapping(rendered["releases"][key], str(args["kube_context"] or ""))
         deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
         try:
-            outcome = self._deploy(deploy)
+            outcome = self._deploy(deploy, str(rendered["releases"][key]["chart"]))
         except (RuntimeError, KubeError, HTTPError, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
         if outcome.get("failed"):
@@ -253,10 +262,18 @@ class ActionModule(ActionBase):
             outcome["diff"] = [{**outcome["diff"], "before_header": ref.name, "after_header": ref.name}]
         return outcome
 
-    def _deploy(self, deploy: Deploy) -> dict[str, Any]:
+    def _deploy(self, deploy: Deploy, chart: str) -> dict[str, Any]:
         force = boolean(deploy.args.get("force") or False, strict=False)
         state = deploy.state()
         before = state.summary["revision"]
+        if not state.latest_revision and (other := deploy.other_release(chart)):
+            variable = RELEASE_PREFIXES[chart] + "_release_name"
+            return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
+                    "msg": f"namespace {deploy.ref.namespace} already has release {other!r} of chart {chart} (deployed "
+                           f"under another name, e.g. the toolkit's release names before they were named after the "
+                           f"hub); {variable} is {deploy.ref.name!r}. Nothing was changed: a second {chart} release "
+                           f"would fight the first over the namespace's objects. Keep the deployed release with "
+                           f"{variable}: {other} (unique per cluster), or rename it (README: Release names)"}
         if state.pending:
             if self._task.check_mode or not boolean(deploy.args.get("recover_pending") or False, strict=False):
                 return {"failed": True, "rollout": deploy.entry(before, state, "failed"),

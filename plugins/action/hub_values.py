@@ -30,8 +30,6 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
 from ansible.module_utils.hub_model import collect_variables
 from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
 
-CHARTS_DIR = str(_PLUGINS.parent / "charts")
-
 
 class ActionModule(ActionBase):
     _requires_connection = False
@@ -52,7 +50,7 @@ class ActionModule(ActionBase):
             definition = self._templar.template(task_vars.get("registry_definition"))
         try:
             rendered = render_hub(collect_variables(task_vars, self._templar.template), definition,
-                                  base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), charts_dir=CHARTS_DIR,
+                                  base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
                                   decrypt=decrypt)
             if args.get("secrets_file"):
                 rendered = with_secret_values(rendered, str(args["secrets_file"]), args.get("releases"),

@@ -15,7 +15,8 @@ if _MODULE_UTILS not in ansible.module_utils.__path__:
 
 from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity
 
-IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name")
+IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name", "hub_dask_gateway_enabled",
+                      "jupyterhub_release_name", "binderhub_service_release_name", "jupyterhub_dask_gateway_release_name")
 
 
 def _identity(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> HubIdentity | None:
@@ -27,7 +28,8 @@ def _identity(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> HubIdenti
 
 
 def hub_duplicates(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Host -> messages for each selected hub whose hub_name or (per cluster) namespace another one uses."""
+    """Host -> messages for each selected hub whose hub_name, or (per cluster) namespace or releases'
+    cluster-scoped objects, another one uses."""
     identities = [identity for host in hosts if (identity := _identity(host, hostvars)) is not None]
     return duplicate_problems(identities)
 

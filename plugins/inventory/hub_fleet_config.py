@@ -30,7 +30,8 @@ description:
     file when it is plain, else context C(<cluster name>) of the default kubeconfig), C(cluster_local),
     C(secrets_dir) (the cluster.yaml directory, where C(enc-<hub>.secret.values.yaml) already lives),
     C(fleet_cluster_file), C(fleet_cluster_credentials_file)."
-  - "Host variables: C(hub_name), C(hub_namespace) (the hub name), C(hub_domain), C(hub_stage) with
+  - "Host variables: C(hub_name), C(hub_namespace) and C(jupyterhub_release_name) (the hub name, as the layout's
+    deployer names them), C(hub_domain), C(hub_stage) with
     C(fleet_hub_stage_source) saying where it came from, C(hub_values_files) (the hub's
     C(helm_chart_values_files) as absolute paths in their listed order, secret files included as paths: they are
     never decrypted here), C(hub_dask_gateway_enabled) (true for C(helm_chart: daskhub)), C(fleet_helm_chart),
@@ -142,7 +143,8 @@ local: true
 kubeconfig_override: /work/main/.local/cluster/kubeconfig
 kube_context_override: ""
 fleet_vars:
-  hub_charts_source: local
+  hub_charts_source: directory
+  hub_charts_dir: /work/shared/charts    # the unpacked charts
 """
 
 _PLUGINS = Path(__file__).resolve().parent.parent

@@ -137,3 +137,26 @@ def dask_gateway_traefik_name(release: str, fullname_override: str | None = "", 
 IMAGE_PULL_SECRET_NAME = image_pull_secret_name(JUPYTERHUB_CHART)
 HUB_SECRET_NAME = hub_name(JUPYTERHUB_CHART)
 BINDERHUB_SERVICE_NAME = binderhub_service_name(BINDERHUB_SERVICE_CHART)
+
+
+def cluster_scoped_objects(chart: str, release: str) -> list[tuple[str, str]]:
+    """(kind, name) of every cluster-scoped object ``chart`` can create for ``release`` with its
+    default name overrides, whatever its other values enable. These names are derived from the
+    release name, not the namespace, so two releases of one name on a cluster collide:
+
+    * jupyterhub: the user-scheduler ClusterRole and ClusterRoleBinding ``<release>-user-scheduler``
+      and the PriorityClasses ``<release>-default-priority``, ``-user-placeholder-priority`` and
+      ``-image-puller-priority``;
+    * dask-gateway: a ClusterRole and ClusterRoleBinding each named ``api-``, ``controller-`` and
+      ``traefik-<fullname>``;
+    * binderhub-service: none. (dask-gateway's CRDs are shared on purpose: helm installs them once.)
+    """
+    if chart == JUPYTERHUB_CHART:
+        scheduler = f"{release}-user-scheduler"
+        return [("ClusterRole", scheduler), ("ClusterRoleBinding", scheduler),
+                *(("PriorityClass", f"{release}-{name}-priority") for name in ("default", "user-placeholder", "image-puller"))]
+    if chart == DASK_GATEWAY_CHART:
+        fullname = dask_gateway_fullname(release)
+        return [(kind, _dns_trunc(f"{component}-{fullname}"))
+                for component in ("api", "controller", "traefik") for kind in ("ClusterRole", "ClusterRoleBinding")]
+    return []

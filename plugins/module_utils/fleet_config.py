@@ -542,6 +542,8 @@ def hub_variables(hub: FleetHub, *, staging_pattern: str = "staging",
     variables: dict[str, Any] = {
         "hub_name": hub.name,
         "hub_namespace": hub.name,
+        # The incumbent names each hub's release after the hub: keep it, whatever the default.
+        "jupyterhub_release_name": hub.name,
         "hub_domain": hub.domain,
         "hub_stage": stage,
         "fleet_hub_stage_source": source,

@@ -1,4 +1,5 @@
-"""Names that must be unique across hubs: ``hub_name`` across the fleet, ``hub_namespace`` per cluster.
+"""Names that must be unique across hubs: ``hub_name`` across the fleet, ``hub_namespace`` and
+the names of the releases' cluster-scoped objects per cluster.
 
 Each hub is validated alone by the hub model, so two hubs that would deploy into one
 namespace, or two hosts that are the same hub, pass it. These plain functions compare the
@@ -6,36 +7,53 @@ selected hubs and name both hosts, the variable and the value, e.g.::
 
     hub 'research-2': hub_namespace: 'research' is also the namespace of hub 'research' on
     cluster 'europe'; expected a namespace of its own per cluster (it defaults to hub_name)
+
+The charts name some cluster-scoped objects after the *release* (``chart_names.cluster_scoped_objects``),
+so two hubs of one cluster whose releases share a name would fight over them: helm refuses the
+second ("invalid ownership metadata") after its namespace was made. Caught here, before anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ansible.module_utils.chart_names import cluster_scoped_objects
+from ansible.module_utils.hub_model import RELEASE_PREFIXES, release_name_default
 
 
 @dataclass(frozen=True)
 class HubIdentity:
-    """Who a hub is: its host, its hub_name and namespace (defaults applied) and its cluster."""
+    """Who a hub is: its host, its hub_name and namespace (defaults applied), its cluster and its
+    releases (chart -> release name, defaults applied)."""
 
     host: str
     name: str
     namespace: str
     cluster: str
+    releases: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | None:
     """The identity of one hub from its variables, or None when they are not strings.
 
-    ``hub_name`` defaults to the host, ``hub_namespace`` to ``hub_name`` (as in the hub
-    model); values of the wrong type are left to the hub model, which reports them.
+    ``hub_name`` defaults to the host, ``hub_namespace`` to ``hub_name``, the release names to
+    the hub model's defaults (dask-gateway only with ``hub_dask_gateway_enabled``); values of the
+    wrong type are left to the hub model, which reports them.
     """
     name = variables.get("hub_name") or host
     namespace = variables.get("hub_namespace") or name
     cluster = variables.get("cluster_name") or ""
     if not all(isinstance(value, str) for value in (name, namespace, cluster)):
         return None
-    return HubIdentity(host=host, name=str(name), namespace=str(namespace), cluster=str(cluster))
+    releases: dict[str, str] = {}
+    for chart, prefix in RELEASE_PREFIXES.items():
+        if chart == "dask-gateway" and variables.get("hub_dask_gateway_enabled") is not True:
+            continue
+        release = variables.get(f"{prefix}_release_name") or release_name_default(str(name), prefix)
+        if isinstance(release, str):
+            releases[chart] = release
+    return HubIdentity(host=host, name=str(name), namespace=str(namespace), cluster=str(cluster), releases=releases)
 
 
 def _shared(hubs: Iterable[HubIdentity], key: str) -> dict[tuple[str, ...], list[HubIdentity]]:
@@ -66,4 +84,30 @@ def duplicate_problems(hubs: Iterable[HubIdentity]) -> dict[str, list[str]]:
                 f"hub {hub.host!r}: hub_namespace: {hub.namespace!r} is also the namespace of hub(s) "
                 f"{_others(hub, found)} on cluster {hub.cluster!r}; "
                 "expected a namespace of its own per cluster (it defaults to hub_name)")
+    _cluster_object_problems(hubs, problems)
     return problems
+
+
+def _cluster_object_problems(hubs: list[HubIdentity], problems: dict[str, list[str]]) -> None:
+    """Add a message for each hub whose releases would create a cluster-scoped object that a
+    release of another hub of its cluster creates too."""
+    owners: dict[tuple[str, str, str], list[tuple[HubIdentity, str, str]]] = {}
+    for hub in hubs:
+        for chart, release in hub.releases.items():
+            for kind, name in cluster_scoped_objects(chart, release):
+                owners.setdefault((hub.cluster, kind, name), []).append((hub, chart, release))
+    reported: set[tuple[str, str]] = set()
+    for (cluster, kind, name), found in owners.items():
+        hosts = {hub.host for hub, _, _ in found}
+        if len(hosts) < 2:
+            continue
+        for hub, chart, release in found:
+            if (hub.host, chart) in reported:
+                continue  # one message per release: its other objects collide the same way
+            reported.add((hub.host, chart))
+            others = ", ".join(f"{other.host!r} (release {other_release!r})"
+                               for other, _, other_release in found if other.host != hub.host)
+            problems.setdefault(hub.host, []).append(
+                f"hub {hub.host!r}: {RELEASE_PREFIXES[chart]}_release_name: release {release!r} would create "
+                f"{kind} {name!r}, which hub(s) {others} on cluster {cluster!r} create(s) too; expected a release "
+                "name of its own per cluster (release names default to the hub's name)")

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
 
 PROVIDERS = ("local", "gcp", "aws", "azure", "kubeconfig")
 STAGES = ("staging", "production")
-CHART_SOURCES = ("upstream", "local")
+CHART_SOURCES = ("upstream", "directory")
 AUTH_TYPES = ("github", "generic", "cilogon", "dummy")
 AUTHENTICATOR_CLASS_NAMES = {
     "github": "GitHubOAuthenticator",
@@ -77,7 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "hub_stage": None,
     "hub_values_files": [],
     "hub_charts_source": "upstream",
-    "hub_charts_dir": "",  # "" -> the project's charts/ directory, filled in by the caller
+    "hub_charts_dir": "",  # required with hub_charts_source: directory
     "hub_dask_gateway_enabled": False,
     # cluster (group_vars)
     "cluster_name": None,
@@ -90,11 +90,11 @@ DEFAULTS: dict[str, Any] = {
     "jupyterhub_chart_version": "4.4.0",
     "jupyterhub_chart_repo": "https://hub.jupyter.org/helm-chart/",
     "jupyterhub_chart_ref": "",
-    "jupyterhub_release_name": "jupyterhub",
+    "jupyterhub_release_name": "",  # "" -> release_name_default()
     "jupyterhub_dask_gateway_chart_version": "2026.3.0",
     "jupyterhub_dask_gateway_chart_repo": "https://helm.dask.org/",
     "jupyterhub_dask_gateway_chart_ref": "",
-    "jupyterhub_dask_gateway_release_name": "dask-gateway",
+    "jupyterhub_dask_gateway_release_name": "",
     "jupyterhub_auth": None,
     "jupyterhub_admin_users": [],
     "jupyterhub_open_access_opt_in": False,
@@ -106,7 +106,7 @@ DEFAULTS: dict[str, Any] = {
     "binderhub_service_chart_version": "0.1.0-0.dev.git.336.hca79dc0",
     "binderhub_service_chart_repo": "https://2i2c.org/binderhub-service",
     "binderhub_service_chart_ref": "",
-    "binderhub_service_release_name": "binderhub-service",
+    "binderhub_service_release_name": "",
     "binderhub_service_build_node_pool": "",
     "binderhub_service_docker_cache_size": "15Gi",
 }
@@ -872,7 +872,27 @@ def _check_values_content(errs: Errors, path: str, full: str, content: object, o
         elif content[key] is not None and not isinstance(content[key], Mapping):
             errs.add(f"{path}: {key}", f"is a {_type_name(content[key])}", "a mapping of helm values")
     _check_values_open_access(errs, path, content, opt_in)
+    _check_values_name_overrides(errs, path, full, content)
     return dict(content)
+
+
+# Chart values that rename the charts' objects: the toolkit derives object names (the binder
+# service's URL, the image pull secret, the cluster-scoped objects of the collision check) from
+# the release names with the charts' defaults, so these stay empty; rename a release instead.
+NAME_OVERRIDE_KEYS = ("fullnameOverride", "nameOverride")
+
+
+def _check_values_name_overrides(errs: Errors, path: str, full: str, content: Mapping[str, Any]) -> None:
+    for chart in VALUES_FILE_KEYS:
+        section = content.get(chart)
+        if not isinstance(section, Mapping):
+            continue
+        for key in NAME_OVERRIDE_KEYS:
+            if section.get(key):
+                variable = RELEASE_PREFIXES[chart] + "_release_name"
+                errs.add(f"{path}: {chart}.{key}", f"is set in {full}; the toolkit names the chart's objects "
+                         "after the release with the chart's default (empty) override",
+                         f"no {key} (name the release with {variable} instead)")
 
 
 def read_values_files(errs: Errors, value: object, base_dir: str, opt_in: bool) -> list[ValuesFile]:
@@ -949,16 +969,60 @@ def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubM
 # ---------------------------------------------------------------------------------------
 
 
+# Each release is named after its hub by default (as the incumbent fleets name theirs): the
+# charts name cluster-scoped objects after the release (z2jh's user-scheduler ClusterRole and
+# PriorityClasses, dask-gateway's ClusterRoles), so two hubs of one cluster need different names.
+RELEASE_NAME_SUFFIXES = {"jupyterhub": "", "binderhub_service": "-binderhub", "jupyterhub_dask_gateway": "-dask-gateway"}
+# The release variable prefix of each release key.
+RELEASE_PREFIXES = {"jupyterhub": "jupyterhub", "binderhub-service": "binderhub_service",
+                    "dask-gateway": "jupyterhub_dask_gateway"}
+
+
+def release_name_default(hub_name: str, prefix: str) -> str:
+    """The release name a hub gets when ``<prefix>_release_name`` is empty: the hub's name
+    (jupyterhub), ``<hub>-binderhub``, ``<hub>-dask-gateway``."""
+    return f"{hub_name}{RELEASE_NAME_SUFFIXES[prefix]}"
+
+
 def _is_chart_path(ref: str) -> bool:
     return ref.startswith(("/", "./", "../", "~")) or Path(ref).is_dir()
 
 
+def _chart_metadata(chart_dir: Path) -> dict[str, Any]:
+    try:
+        content = _load_yaml(str(chart_dir / "Chart.yaml"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return dict(content) if isinstance(content, Mapping) else {}
+
+
+def directory_chart(errs: Errors, charts_dir: str, chart: str, version: str, version_variable: str) -> str:
+    """The unpacked chart ``chart`` at ``version`` in ``charts_dir``: ``<chart>-<version>/`` when
+    there is one (several versions side by side), else ``<chart>/``; its Chart.yaml must name
+    that chart and version, so a directory never deploys a version the inventory did not pin."""
+    base = Path(charts_dir)
+    found = next((d for d in (base / f"{chart}-{version}", base / chart) if (d / "Chart.yaml").is_file()), None)
+    if found is None:
+        errs.add("hub_charts_dir", f"{base} has no chart {chart!r} ({chart}-{version}/Chart.yaml or {chart}/Chart.yaml)",
+                 "a directory of unpacked charts, as `helm pull --untar` gives them")
+        return str(base / chart)
+    metadata = _chart_metadata(found)
+    if metadata.get("name") != chart or str(metadata.get("version")) != version:
+        errs.add("hub_charts_dir", f"{found}/Chart.yaml is chart {metadata.get('name')!r} version "
+                 f"{metadata.get('version')!r}, not {chart} {version} ({version_variable})",
+                 f"the unpacked chart at the version {version_variable} pins")
+    return str(found)
+
+
 def read_release(errs: Errors, variables: Mapping[str, Any], prefix: str, chart: str, hub: Hub,
                  charts_dir: str) -> Release:
-    name = _read_pattern(errs, f"{prefix}_release_name", _value(variables, f"{prefix}_release_name"),
+    variable = f"{prefix}_release_name"
+    given = _value(variables, variable)
+    name = _read_pattern(errs, variable, given or (release_name_default(hub.name, prefix) if hub.name else ""),
                          DNS_LABEL_RE, "a helm release name (a DNS label)")
     if len(name) > RELEASE_NAME_MAX:
-        errs.add(f"{prefix}_release_name", f"{name!r} is longer than {RELEASE_NAME_MAX} characters",
+        derived = "" if given else f" (derived from hub_name; set {variable} to a shorter name)"
+        errs.add(variable, f"{name!r} is longer than {RELEASE_NAME_MAX} characters{derived}",
                  "a shorter helm release name")
     version = _read_str(errs, f"{prefix}_chart_version", _value(variables, f"{prefix}_chart_version"), required=True)
     repo = _read_str(errs, f"{prefix}_chart_repo", _value(variables, f"{prefix}_chart_repo"))
@@ -968,22 +1032,20 @@ def read_release(errs: Errors, variables: Mapping[str, Any], prefix: str, chart:
             return Release(name, chart, str(Path(ref).expanduser()), "", "", hub.namespace)
         repo_url = "" if ref.startswith("oci://") else repo
         return Release(name, chart, ref, version, repo_url, hub.namespace)
-    if hub.charts_source == "local":
-        return Release(name, chart, str(Path(charts_dir) / chart), "", "", hub.namespace)
+    if hub.charts_source == "directory":
+        if not charts_dir:
+            errs.add("hub_charts_dir", "is empty", "the directory of unpacked charts (hub_charts_source is directory)")
+            return Release(name, chart, chart, "", "", hub.namespace)
+        path = directory_chart(errs, charts_dir, chart, version, f"{prefix}_chart_version")
+        return Release(name, chart, path, "", "", hub.namespace)
     if not repo:
         errs.add(f"{prefix}_chart_repo", "is empty", "the chart repository URL (or set the chart_ref)")
     return Release(name, chart, chart, version, repo, hub.namespace)
 
 
 def read_releases(errs: Errors, variables: Mapping[str, Any], hub: Hub, charts_dir: str) -> dict[str, Release]:
-    releases = {
-        "jupyterhub": read_release(errs, variables, "jupyterhub", "jupyterhub", hub, charts_dir),
-        "binderhub-service": read_release(errs, variables, "binderhub_service", "binderhub-service", hub,
-                                          charts_dir),
-    }
-    if hub.dask_gateway_enabled:
-        releases["dask-gateway"] = read_release(errs, variables, "jupyterhub_dask_gateway", "dask-gateway", hub,
-                                                charts_dir)
+    keys = ["jupyterhub", "binderhub-service"] + (["dask-gateway"] if hub.dask_gateway_enabled else [])
+    releases = {key: read_release(errs, variables, RELEASE_PREFIXES[key], key, hub, charts_dir) for key in keys}
     names = [r.name for r in releases.values()]
     if len(set(names)) != len(names):
         errs.add("jupyterhub_release_name", f"release names {names} collide", "a distinct name per release")
@@ -995,13 +1057,13 @@ def read_releases(errs: Errors, variables: Mapping[str, Any], hub: Hub, charts_d
 # ---------------------------------------------------------------------------------------
 
 
-def build_model(variables: Mapping[str, Any], *, base_dir: str = ".", charts_dir: str = "") -> HubModel:
+def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubModel:
     """Turn one hub's variables into a ``HubModel`` or raise ``HubModelError`` with all errors.
 
     ``variables`` are the hub's inventory and role variables, already templated;
     ``hub_name`` must be set (the caller defaults it to the inventory hostname).
-    ``base_dir`` is where relative ``hub_values_files`` start (the inventory directory);
-    ``charts_dir`` holds the stand-in charts used when ``hub_charts_source`` is ``local``.
+    ``base_dir`` is where relative ``hub_values_files`` and ``hub_charts_dir`` start (the
+    inventory directory).
     """
     hub_label = str(variables.get("hub_name") or "?")
     errs = Errors(hub=hub_label)
@@ -1010,7 +1072,9 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".", charts_dir
     cluster = read_cluster(errs, variables)
     jupyterhub = read_jupyterhub(errs, variables, cluster)
     binderhub = read_binderhub_service(errs, variables, cluster)
-    charts = _read_str(errs, "hub_charts_dir", _value(variables, "hub_charts_dir")) or charts_dir
+    charts = _read_str(errs, "hub_charts_dir", _value(variables, "hub_charts_dir"))
+    if charts and not Path(charts).is_absolute():
+        charts = os.path.normpath(Path(base_dir) / charts)
     releases = read_releases(errs, variables, hub, charts)
     files = read_values_files(errs, _value(variables, "hub_values_files"), base_dir, jupyterhub.open_access_opt_in)
     if errs.messages:

@@ -42,11 +42,10 @@ class RenderError(ValueError):
         self.details = details
 
 
-def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, charts_dir: str,
-               decrypt: bool = False) -> dict[str, Any]:
+def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False) -> dict[str, Any]:
     """The hub's rendered values and what the roles need with them (``hub_values``' result keys)."""
     try:
-        model = build_model(variables, base_dir=base_dir, charts_dir=charts_dir)
+        model = build_model(variables, base_dir=base_dir)
     except HubModelError as error:
         raise RenderError(str(error), errors=error.errors, hub=error.hub) from None
     if not isinstance(definition, dict):
