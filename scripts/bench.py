@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# The genuine charts the fleet deploys (hub_charts_source: directory), for the baseline too.
+SHARED_CHARTS = ROOT.parent / "shared" / "charts"
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 RELEASE_ORDER = ("binderhub-service", "jupyterhub", "dask-gateway")  # the order the hub roles deploy
 PROGRESS_EVERY = 30.0
@@ -210,12 +212,17 @@ def helm_json(args: list[str], env: dict[str, str]) -> object:
     return json.loads(proc.stdout or "null")
 
 
+def chart_of(entry: dict[str, Any]) -> str:
+    """The chart name of a `helm list` entry ("chart": "<name>-<version>")."""
+    return next((chart for chart in RELEASE_ORDER if str(entry["chart"]).startswith(f"{chart}-")), str(entry["chart"]))
+
+
 def releases_in(namespaces: Iterable[str], env: dict[str, str]) -> list[dict[str, Any]]:
     wanted = set(namespaces)
     listed = helm_json(["list", "-A", "--max", "0"], env)
     found = [r for r in listed if r["namespace"] in wanted] if isinstance(listed, list) else []
     order = {name: index for index, name in enumerate(RELEASE_ORDER)}
-    return sorted(found, key=lambda r: (r["namespace"], order.get(r["name"], 99)))
+    return sorted(found, key=lambda r: (r["namespace"], order.get(chart_of(r), 99)))
 
 
 def delete_namespaces(namespaces: Iterable[str], env: dict[str, str]) -> None:
@@ -253,8 +260,9 @@ def baseline_plan(releases: list[dict[str, Any]], env: dict[str, str]) -> list[B
     for release in releases:
         values = subprocess.run(["helm", "get", "values", release["name"], "-n", release["namespace"], "-o", "yaml"],
                                 env=env, check=True, capture_output=True, text=True).stdout
-        plan.append(BaselineRelease(release["name"], f"{release['namespace']}-base",
-                                    str(ROOT / "charts" / release["name"]), values))
+        # Another name than the hub's release: the charts name cluster-scoped objects after it.
+        plan.append(BaselineRelease(f"{release['name']}-base", f"{release['namespace']}-base",
+                                    str(SHARED_CHARTS / chart_of(release)), values))
     return plan
 
 

@@ -15,7 +15,7 @@ cat <<'MSG'
 
 Look around:
   eval "$(make -s env)"                     # helm, kubectl, sops and the cluster's KUBECONFIG
-  helm get values -n <hub> jupyterhub        # what the toolkit rendered for a hub
+  helm get values -n <hub> <hub>             # what the toolkit rendered for a hub (its jupyterhub release)
   scripts/hub-secrets view <hub>             # a hub's decrypted secrets (in memory only)
   make cluster-status / make cluster-down
 MSG

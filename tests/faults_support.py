@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from support import ROOT, VENV_BIN, PlaybookRun, project_env, run_playbook
+from support import ROOT, SHARED_CHARTS, VENV_BIN, PlaybookRun, project_env, run_playbook
 
 LOCAL_INVENTORY = ROOT / "inventories" / "local"
 PORTS = {
@@ -106,6 +106,7 @@ def write_inventory(directory: Path, cluster: FaultCluster, hubs: dict[str, str]
     shutil.copy(LOCAL_INVENTORY / "group_vars" / "provider_local.yml", directory / "group_vars" / "provider_local.yml")
     cluster_vars = yaml.safe_load((LOCAL_INVENTORY / "group_vars" / "cluster_local" / "cluster.yml").read_text())
     cluster_vars.update(cluster_name="fault", cluster_kubeconfig=str(cluster.kubeconfig), cluster_max_parallel_deploys=1,
+                        hub_charts_dir=str(SHARED_CHARTS),
                         jupyterhub_helm_timeout="60s", binderhub_service_helm_timeout="60s", hub_health_timeout="60s")
     registry = f"127.0.0.1:{PORTS['local_cluster_registry_port']}"
     cluster_vars.update(registry_type="generic", registry_host=registry, registry_url=f"https://{registry}",

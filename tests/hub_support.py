@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support import SHARED_CHARTS
 
 ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["SHARED_CHARTS"]  # re-exported for the model/values tests
 LOCAL_INVENTORY = ROOT / "inventories" / "local"
 EXAMPLE_INVENTORY = ROOT / "inventories" / "example"
-# The genuine released charts, unpacked beside the repository (test data, never copied in).
-SHARED_CHARTS = ROOT.parent / "shared" / "charts"
 
 # Placeholder secret values for schema checks (the real ones come from sops files).
 PLACEHOLDER_TOKEN = "0" * 64

@@ -11,6 +11,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
+# The genuine released charts, unpacked beside the repository (test data, never copied in).
+SHARED_CHARTS = ROOT.parent / "shared" / "charts"
 
 RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
@@ -28,6 +30,14 @@ class PlaybookRun:
 
     def changed(self) -> int:
         return sum(host["changed"] for host in self.recap().values())
+
+
+def release(hub: str, chart: str) -> str:
+    """The release name a hub's chart gets by default: the hub's name for jupyterhub,
+    ``<hub>-binderhub``, ``<hub>-dask-gateway`` (hub_model.release_name_default)."""
+    from ansible.module_utils.hub_model import RELEASE_PREFIXES, release_name_default
+
+    return release_name_default(hub, RELEASE_PREFIXES[chart])
 
 
 def project_env(**extra: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from faults_support import FaultCluster, Rollout, helm_wrapper, run_hubs, wait_until, write_inventory
+from support import release
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,8 @@ def test_api_server_stopped_mid_rollout(fault_cluster: FaultCluster, tmp_path: P
     run = rollout.wait()
     assert run.rc != 0, "the rollout went on as if the API server were there"
     rows = {(r["hub"], r["release"]): r for r in rollout.report()}
-    assert all(rows[("api-a", name)]["status"] == "changed" for name in ("binderhub-service", "jupyterhub")), rows
+    assert all(rows[("api-a", release("api-a", chart))]["status"] == "changed"
+               for chart in ("binderhub-service", "jupyterhub")), rows
     not_done = {hub for (hub, _), row in rows.items() if row["status"] == "failed" or row["status"].startswith("not")}
     assert {"api-b", "api-c"} <= not_done | (set(hubs) - {hub for hub, _ in rows}), rows
     restart(fault_cluster)
@@ -68,7 +70,7 @@ def test_api_server_stopped_mid_rollout(fault_cluster: FaultCluster, tmp_path: P
     rerun = run_hubs(inventory, fault_cluster)
     assert rerun.rc == 0, rerun.output[-6000:]
     assert no_pending(fault_cluster, list(hubs)) == {}
-    assert set(fault_cluster.helm_releases("api-c")) >= {"jupyterhub", "binderhub-service"}
+    assert set(fault_cluster.helm_releases("api-c")) >= {"api-c", "api-c-binderhub"}
 
 
 def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: FaultCluster, tmp_path: Path) -> None:
@@ -76,7 +78,7 @@ def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: Fau
     inventory = write_inventory(tmp_path / "inventory", fault_cluster, hubs)
     first = run_hubs(inventory, fault_cluster)
     assert first.rc == 0, first.output[-6000:]
-    before = fault_cluster.helm_releases("unready")["jupyterhub"]
+    before = fault_cluster.helm_releases("unready")["unready"]
     # The hub pod asks for a node pool no node has: it can never be scheduled.
     bad = tmp_path / "unschedulable.values.yaml"
     bad.write_text("jupyterhub:\n  hub:\n    nodeSelector:\n      hub.jupyter.org/node-purpose: gpu\n")
@@ -89,7 +91,7 @@ def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: Fau
     assert re.search(r"\[progress\] jupyterhub : Deploy the jupyterhub and dask-gateway releases: "
                      r"1 hub\(s\) still running.*\(unready\)",
                      run.output), run.output[-6000:]
-    after = fault_cluster.helm_releases("unready")["jupyterhub"]
+    after = fault_cluster.helm_releases("unready")["unready"]
     assert after["status"] == "deployed"
     assert int(after["revision"]) > int(before["revision"])  # the failed upgrade and helm's rollback
     hub = fault_cluster.kubectl("-n", "unready", "get", "deployment", "hub", "-o",
@@ -122,7 +124,7 @@ def test_killed_run_is_recovered_by_the_next_run(fault_cluster: FaultCluster, tm
     assert rerun.rc == 0, rerun.output[-6000:]
     assert "was left pending" in rerun.output, rerun.output[-8000:]
     assert no_pending(fault_cluster, ["killed"]) == {}
-    assert set(fault_cluster.helm_releases("killed")) >= {"jupyterhub", "binderhub-service"}
+    assert set(fault_cluster.helm_releases("killed")) >= {"killed", "killed-binderhub"}
     again = run_hubs(inventory, fault_cluster)
     assert again.rc == 0 and again.changed() == 0, again.output[-4000:]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import ROOT, project_env, run_playbook, secret_strings
+from support import ROOT, project_env, release, run_playbook, secret_strings
 
 INVENTORY = ROOT / "inventories" / "local"
 HUBS = ("staging", "research")
@@ -34,8 +34,8 @@ def secret_file(hub: str) -> Path:
     return INVENTORY / "secrets" / f"enc-{hub}.secret.values.yaml"
 
 
-def helm_values(hub: str, release: str) -> dict[str, Any]:
-    out = subprocess.run(["helm", "get", "values", release, "-n", hub, "-o", "json"],
+def helm_values(hub: str, chart: str) -> dict[str, Any]:
+    out = subprocess.run(["helm", "get", "values", release(hub, chart), "-n", hub, "-o", "json"],
                          env=project_env(), capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, PlaybookRun, project_env, run_playbook
+from support import ROOT, SHARED_CHARTS, PlaybookRun, project_env, run_playbook
 
 INVENTORY = ROOT / "inventories" / "local"
 HELM_TASK = "jupyterhub : Deploy the jupyterhub and dask-gateway releases"
@@ -25,7 +25,7 @@ def deploy_staging(report: Path, *extra: str) -> tuple[PlaybookRun, dict[str, di
                        env=project_env(HUB_ROLLOUT_REPORT=str(report)), timeout=1500)
     assert run.rc == 0, run.output[-6000:]
     rows = json.loads(report.read_text())["releases"]
-    return run, {row["release"]: row for row in rows if row["hub"] == "staging"}
+    return run, {row["chart"]: row for row in rows if row["hub"] == "staging"}  # keyed by chart
 
 
 def task_outcome(output: str, task: str, host: str) -> str:
@@ -57,8 +57,8 @@ def test_unchanged_hub_is_skipped_after_one_task(converged: Path) -> None:
 
 
 def test_hub_with_a_revision_made_by_hand_is_rolled_out_again(converged: Path) -> None:
-    helm = subprocess.run(["helm", "upgrade", "jupyterhub", "--namespace", "staging", "--reuse-values",
-                           str(ROOT / "charts" / "jupyterhub")], env=project_env(), capture_output=True,
+    helm = subprocess.run(["helm", "upgrade", "staging", "--namespace", "staging", "--reuse-values",
+                           str(SHARED_CHARTS / "jupyterhub")], env=project_env(), capture_output=True,
                           text=True, check=False, timeout=600)
     assert helm.returncode == 0, helm.stderr
     run, rows = deploy_staging(converged)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ROOT, project_env, run_playbook
+from support import ROOT, SHARED_CHARTS, project_env, run_playbook
 
 LOCAL = ROOT / "inventories" / "local"
 HUB = "health-unschedulable"
@@ -37,6 +37,7 @@ def throwaway_inventory(root: Path) -> Path:
         jupyterhub_helm_timeout="30s",
         hub_health_timeout="30s",
         cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"),
+        hub_charts_dir=str(SHARED_CHARTS),
         registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
         registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"),
     )
