@@ -13,7 +13,10 @@
    StatefulSets, claims and load balancers are ready (what helm's ``--wait`` waits for; helm
    looks every 2 s). A failed upgrade, or one not ready within the timeout, is rolled back to
    the revision deployed before it, or uninstalled if it was the first install, as helm's
-   ``--atomic`` does. ``force`` skips both shortcuts.
+   ``--atomic`` does. ``force`` skips both shortcuts. A first install is settled: when helm
+   diff says the new release would change again (z2jh's ``lookup``-generated secrets and their
+   checksums, install-only hooks in the record), one more upgrade, so that a ``--check --diff``
+   right after the deploy shows no change.
 4. Check mode runs ``helm diff`` only and reports what would change; ``--diff`` shows it with
    every secret value redacted.
 5. Records the digest on the deployed revision and appends the outcome to the host fact
@@ -151,6 +154,14 @@ class Deploy:
         health = diagnosis(self.kube, self.ref.namespace, str(self.args.get("hub") or self.ref.namespace),
                            pending_workloads(self.kube, self.ref.namespace))
         return f"{error} {health['msg']}. {self.undo(before)}"
+
+    def settle(self, installed: ReleaseState) -> str:
+        """After a first install, one more upgrade when helm diff says the release would change: a
+        chart that generates values with ``lookup`` (z2jh's secrets and the checksums of them on its
+        pods) renders differently once its objects exist, and install-only hooks stay in the install's
+        record. Settled now, a later ``--check --diff`` shows no change. '' or why it failed."""
+        changes, _ = self.diff()
+        return self.upgrade(installed) if changes else ""
 
     def wait(self, deadline: float) -> list[str]:
         """Poll (every WAIT_INTERVAL s) until the release's objects are ready; what is still not at the deadline."""
@@ -306,6 +317,9 @@ class ActionModule(ActionBase):
                 return {"changed": False, "rollout": deploy.entry(before, state, "unchanged")}
         error = deploy.upgrade(state)
         after = deploy.state()
+        if not error and not state.deployed:
+            error = deploy.settle(after)
+            after = deploy.state()
         if error:
             return {"failed": True, "msg": error, "rollout": deploy.entry(before, after, "failed")}
         deploy.record_digest(after)

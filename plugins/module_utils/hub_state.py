@@ -7,7 +7,7 @@ records, in the Secret ``imagebuilding-hubs-rollout-state`` of the hub's namespa
   ``registry_*``, ``secrets_*``, ``jupyterhub_*``, ``binderhub_service_*``), the contents
   of its own files (its secret values file, values files, the registry's CA, terraform
   files and the hub's line of the registry's htpasswd file) and the toolkit's own code
-  (roles, plugins, playbooks, charts; not their documentation);
+  (roles, plugins, playbooks; not their documentation);
 - the revision, chart and chart version of each release it deployed.
 
 The next run skips the hub (no validation, lock, registry, secrets or helm) when all of it
@@ -34,7 +34,7 @@ RERUN_SWITCHES = ("hub_force", "registry_rotate", "secrets_rotate_tokens", "secr
 # Facts the roles and the playbook set during a run (not inputs), and the switches above.
 NOT_INPUTS = frozenset({*RERUN_SWITCHES, "registry_definition", "secrets_values_file", "hub_rollout_releases",
                         "hub_rollout_unchanged", "hub_rollout_plan"})
-CODE_DIRS = ("roles", "plugins", "playbooks", "charts")
+CODE_DIRS = ("roles", "plugins", "playbooks")
 SKIPPED_PARTS = frozenset({"__pycache__", ".pytest_cache"})
 SKIPPED_SUFFIXES = frozenset({".pyc", ".md"})  # compiled files and documentation change no rollout
 
