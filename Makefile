@@ -112,6 +112,7 @@ bench: cluster-up ## benchmark: HUBS=20 hubs vs sequential helm; FLEET=generate|
 .PHONY: molecule
 molecule: setup ## molecule default scenario on the embedded cluster
 	@molecule test -s default
+	@molecule syntax -s kind
 
 .PHONY: test
 test: lint pytest reliability molecule ## everything CI runs
