@@ -1,7 +1,7 @@
 """Names of the objects the charts create, as the hub roles need them.
 
-The rules are those of the real charts (and of the stand-in charts in
-``charts/``, whose tests render them and compare with these functions):
+The rules are those of the genuine charts (tests/test_charts.py renders them and
+compares the names with these functions):
 
 * ``jupyterhub`` and ``binderhub-service`` prefix their object names with the
   chart's *fullname*: ``fullnameOverride`` when it is a string (the charts'
@@ -28,8 +28,9 @@ BINDERHUB_CONTAINER_PORT = 8585
 HUB_SERVICE_PORT = 8081
 PROXY_PUBLIC_HTTP_PORT = 80
 DASK_GATEWAY_API_PORT = 8000
-# dask-gateway: traefik.service.ports.web.port default.
+# dask-gateway: traefik.service.ports.web.port default, and the traefik container's web port behind it.
 DASK_GATEWAY_TRAEFIK_PORT = 80
+DASK_GATEWAY_TRAEFIK_CONTAINER_PORT = 8000
 
 # Keys of the jupyterhub chart's hub Secret.
 HUB_CHART_VALUES_KEY = "values.yaml"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible.module_utils.chart_names import (
+    DASK_GATEWAY_TRAEFIK_CONTAINER_PORT,
     DASK_GATEWAY_TRAEFIK_PORT,
     HUB_SERVICE_PORT,
     binderhub_service_url,
@@ -46,8 +47,6 @@ NFS_PVC_NAME = "home-nfs"
 NFS_SHARED_SUBPATH = "_shared"
 # The z2jh chart names the home volume of static storage "home".
 HOME_VOLUME_NAME = "home"
-# Label that lets a pod through the hub's NetworkPolicy (z2jh convention).
-HUB_ACCESS_LABEL = "hub.jupyter.org/network-access-hub"
 # hub.extraConfig key of the fancy-profiles snippet (snippets run in key order).
 FANCY_PROFILES_CONFIG_KEY = "ibh-01-fancy-profiles"
 BINDER_TOKEN_CONFIG_KEY = "ibh-01-hub-oauth-token"  # noqa: S105 - a config key, not a secret
@@ -375,6 +374,15 @@ def hub_services(model: HubModel) -> dict[str, Any]:
     return services
 
 
+def dask_gateway_proxy_egress(model: HubModel) -> dict[str, Any]:
+    """The user pods' way to dask-gateway's traefik (DASK_GATEWAY__PROXY_ADDRESS): z2jh's singleuser
+    NetworkPolicy allows no private addresses, so where policies are enforced user pods could not
+    reach their Dask clusters without this egress rule."""
+    selector = {"app.kubernetes.io/component": "traefik", "app.kubernetes.io/instance": model.releases["dask-gateway"].name}
+    return {"to": [{"podSelector": {"matchLabels": selector}}],
+            "ports": [{"port": DASK_GATEWAY_TRAEFIK_CONTAINER_PORT, "protocol": "TCP"}]}
+
+
 def dask_gateway_singleuser_env(model: HubModel) -> dict[str, str]:
     traefik = dask_gateway_traefik_address(model)
     return {
@@ -420,6 +428,7 @@ def jupyterhub_values(model: HubModel, registry: RegistryView) -> dict[str, Any]
         values["singleuser"]["profileList"] = [profile_values(p) for p in model.jupyterhub.profiles]
     if model.hub.dask_gateway_enabled:
         values["singleuser"]["extraEnv"] = dask_gateway_singleuser_env(model)
+        values["singleuser"]["networkPolicy"] = {"egress": [dask_gateway_proxy_egress(model)]}
     if registry.pull_secret_required:
         values["imagePullSecret"] = {"create": True, "registry": registry.host, "username": registry.username}
     if model.jupyterhub.ingress.enabled:
@@ -441,7 +450,6 @@ def binderhub_service_values(model: HubModel, registry: RegistryView) -> dict[st
     """Values of the ``binderhub-service`` release: BinderHub as the hub's ``binder`` service."""
     build = node_selector(model, model.binderhub_service.build_node_pool)
     values: dict[str, Any] = {
-        "podLabels": {HUB_ACCESS_LABEL: "true"},
         "config": {
             "BinderHub": {
                 "base_url": BINDER_BASE_URL,

@@ -1,0 +1,92 @@
+"""A hub deployed under the toolkit's old release names (jupyterhub, binderhub-service) and run
+again with the names that now follow the hub: refused before helm runs, naming the deployed
+release and the variable; no second release of a chart in the namespace, nothing uninstalled.
+Keeping the old name by setting it is accepted and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from support import ROOT, SHARED_CHARTS, project_env, run_playbook
+
+LOCAL = ROOT / "inventories" / "local"
+HUB = "legacy-names"
+OLD_NAMES = {"jupyterhub_release_name": "jupyterhub", "binderhub_service_release_name": "binderhub-service"}
+
+
+def inventory(root: Path, hub_overrides: dict[str, Any]) -> Path:
+    directory = root / "inventory"
+    if directory.exists():
+        shutil.rmtree(directory)
+    shutil.copytree(LOCAL / "group_vars", directory / "group_vars")
+    shutil.copytree(LOCAL / "values", directory / "values")
+    shutil.copy(LOCAL / ".sops.yaml", directory / ".sops.yaml")
+    hub = yaml.safe_load((LOCAL / "host_vars" / "staging.yml").read_text())
+    hub.update(hub_domain=f"{HUB}.hubs.localhost", jupyterhub_storage={"type": "none"},
+               cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"), hub_charts_dir=str(SHARED_CHARTS),
+               secrets_dir=str(root / "secrets"),  # outside the inventory: it carries over between runs
+               registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
+               registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"), **hub_overrides)
+    (directory / "host_vars").mkdir()
+    (directory / "host_vars" / f"{HUB}.yml").write_text(yaml.safe_dump(hub))
+    hosts = {"all": {"children": {"provider_local": {"children": {"cluster_local": {"hosts": {HUB: None}}}}}}}
+    (directory / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    return directory
+
+
+def releases() -> dict[str, tuple[str, str]]:
+    out = subprocess.run(["helm", "list", "-n", HUB, "-a", "-o", "json"], env=project_env(), capture_output=True,
+                         text=True, check=True)
+    return {entry["name"]: (entry["revision"], entry["status"]) for entry in json.loads(out.stdout)}
+
+
+@pytest.fixture(scope="module")
+def legacy(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The hub deployed under the old names."""
+    if not (LOCAL / ".sops.yaml").exists():
+        pytest.skip("inventories/local/.sops.yaml is made at set-up (make demo)")
+    root = tmp_path_factory.mktemp("legacy")
+    shutil.copy(LOCAL / ".sops.yaml", root / ".sops.yaml")  # the rules of secrets_dir (root/secrets)
+    env = project_env(KUBECONFIG=str(kubeconfig))
+    try:
+        first = run_playbook("-i", str(inventory(root, OLD_NAMES)), "playbooks/hub.yml", env=env, timeout=1500)
+        assert first.rc == 0, first.output[-6000:]
+        yield root
+    finally:
+        for name in releases():
+            subprocess.run(["helm", "uninstall", name, "-n", HUB], env=env, capture_output=True, check=False)
+        subprocess.run(["kubectl", "delete", "namespace", HUB, "--ignore-not-found", "--wait=false"], env=env,
+                       capture_output=True, check=False)
+
+
+def test_new_default_names_are_refused_naming_the_deployed_release(legacy: Path) -> None:
+    before = releases()
+    assert set(before) == {"jupyterhub", "binderhub-service"}
+    run = run_playbook("-i", str(inventory(legacy, {})), "playbooks/hub.yml", timeout=1500)
+    assert run.rc != 0, run.output[-6000:]
+    assert (f"namespace {HUB} already has release 'binderhub-service' of chart binderhub-service" in run.output
+            and f"binderhub_service_release_name is '{HUB}-binderhub'" in run.output
+            and "Nothing was changed" in run.output), run.output[-6000:]
+    assert releases() == before
+
+
+def test_check_mode_refuses_them_too(legacy: Path) -> None:
+    before = releases()
+    run = run_playbook("-i", str(inventory(legacy, {})), "playbooks/hub.yml", "--check", "--diff", timeout=1500)
+    assert run.rc != 0 and "already has release 'binderhub-service'" in run.output, run.output[-6000:]
+    assert releases() == before
+
+
+def test_keeping_the_old_names_changes_nothing(legacy: Path) -> None:
+    before = releases()
+    run = run_playbook("-i", str(inventory(legacy, OLD_NAMES)), "playbooks/hub.yml", timeout=1500)
+    assert run.rc == 0, run.output[-6000:]
+    assert run.changed() == 0, run.output[-6000:]
+    assert releases() == before
