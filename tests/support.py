@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -30,6 +34,39 @@ class PlaybookRun:
 
     def changed(self) -> int:
         return sum(host["changed"] for host in self.recap().values())
+
+
+LOCAL_INVENTORY = ROOT / "inventories" / "local"
+
+
+def local_hub_vars(host: str, **overrides: Any) -> dict[str, Any]:  # noqa: ANN401 - any variable's value
+    """Host variables of a throwaway hub on the embedded cluster: the staging demo hub's, named
+    ``host``, with the paths inventories/local derives from its own directory spelled out (a
+    throwaway inventory lives elsewhere), then ``overrides``."""
+    hub = yaml.safe_load((LOCAL_INVENTORY / "host_vars" / "staging.yml").read_text())
+    hub.update(hub_domain=f"{host}.hubs.localhost", hub_charts_dir=str(SHARED_CHARTS),
+               cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"),
+               registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
+               registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"))
+    hub.update(overrides)
+    return hub
+
+
+def local_inventory(directory: Path, hubs: dict[str, dict[str, Any]], values: dict[str, Any] | None = None) -> Path:
+    """A throwaway inventory of ``hubs`` (host -> host variables) in inventories/local's cluster
+    group, with its group variables, values files and sops rules; ``values`` adds values files
+    (name under values/ -> content)."""
+    shutil.copytree(LOCAL_INVENTORY / "group_vars", directory / "group_vars")
+    shutil.copytree(LOCAL_INVENTORY / "values", directory / "values")
+    shutil.copy(LOCAL_INVENTORY / ".sops.yaml", directory / ".sops.yaml")
+    for name, content in (values or {}).items():
+        (directory / "values" / name).write_text(yaml.safe_dump(content))
+    (directory / "host_vars").mkdir()
+    for host, variables in hubs.items():
+        (directory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(variables))
+    groups = {"all": {"children": {"provider_local": {"children": {"cluster_local": {"hosts": dict.fromkeys(hubs)}}}}}}
+    (directory / "hosts.yml").write_text(yaml.safe_dump(groups))
+    return directory
 
 
 def release(hub: str, chart: str) -> str:

@@ -331,48 +331,42 @@ def test_dask_gateway_is_a_hub_service(helm: Helm, case: HubCase) -> None:
     assert secret_text(jupyterhub.get("Secret", ref["name"]), ref["key"])
 
 
-def egress_allows(policy: dict[str, Any], target_labels: dict[str, str], port: int) -> bool:
-    """Whether a NetworkPolicy lets its pods open ``port`` on a pod of its namespace with these labels.
+def _pod_peer_matches(peer: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A peer that is a pod selector of the policy's own namespace (no namespace selector with labels)."""
+    selector = peer.get("podSelector")
+    return (selector is not None and not (peer.get("namespaceSelector") or {}).get("matchLabels")
+            and not selector.get("matchExpressions")
+            and (selector.get("matchLabels") or {}).items() <= labels.items())
 
-    A peer allows it when it is a pod selector (no namespace selector) matching the labels, or an
-    ipBlock spanning 10.0.0.0/8 without exceptions (the chart's ``egressAllowRules.privateIPs``,
-    where pod IPs usually are).
-    """
-    for rule in policy["spec"].get("egress") or []:
+
+def _private_block(peer: dict[str, Any]) -> bool:
+    """An ipBlock spanning 10.0.0.0/8 without exceptions there (the chart's ``egressAllowRules.privateIPs``,
+    where pod IPs usually are)."""
+    block = peer.get("ipBlock")
+    return bool(block) and block["cidr"] in ("0.0.0.0/0", "10.0.0.0/8") and not any(
+        e.startswith("10.") for e in block.get("except", []))
+
+
+def _allows(rules: list[dict[str, Any]], peers_key: str, labels: dict[str, str], port: int | str) -> bool:
+    for rule in rules:
         ports = rule.get("ports")
         if ports and not any(p.get("port") in (None, port) and p.get("protocol", "TCP") == "TCP" for p in ports):
             continue
-        peers = rule.get("to")
-        if not peers:
+        peers = rule.get(peers_key)
+        if not peers or any(_pod_peer_matches(peer, labels) or (peers_key == "to" and _private_block(peer))
+                            for peer in peers):
             return True
-        for peer in peers:
-            selector = peer.get("podSelector")
-            if selector is not None and "namespaceSelector" not in peer and not selector.get("matchExpressions") \
-                    and (selector.get("matchLabels") or {}).items() <= target_labels.items():
-                return True
-            block = peer.get("ipBlock")
-            if block and block["cidr"] in ("0.0.0.0/0", "10.0.0.0/8") and not any(
-                    e.startswith("10.") for e in block.get("except", [])):
-                return True
     return False
+
+
+def egress_allows(policy: dict[str, Any], target_labels: dict[str, str], port: int) -> bool:
+    """Whether a NetworkPolicy lets its pods open ``port`` on a pod of its namespace with these labels."""
+    return _allows(policy["spec"].get("egress") or [], "to", target_labels, port)
 
 
 def ingress_allows(policy: dict[str, Any], source_labels: dict[str, str], port: int | str) -> bool:
     """Whether a NetworkPolicy lets a pod of its namespace with these labels open ``port`` on its pods."""
-    for rule in policy["spec"].get("ingress") or []:
-        ports = rule.get("ports")
-        if ports and not any(p.get("port") in (None, port) for p in ports):
-            continue
-        peers = rule.get("from")
-        if not peers:
-            return True
-        for peer in peers:
-            selector = peer.get("podSelector")
-            if selector is not None and not (peer.get("namespaceSelector") or {}).get("matchLabels") \
-                    and not selector.get("matchExpressions") \
-                    and (selector.get("matchLabels") or {}).items() <= source_labels.items():
-                return True
-    return False
+    return _allows(policy["spec"].get("ingress") or [], "from", source_labels, port)
 
 
 def test_binderhub_and_dask_gateway_may_reach_the_hub_api(helm: Helm, hub: HubRender) -> None:

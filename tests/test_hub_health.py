@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
-from support import ROOT, SHARED_CHARTS, project_env, run_playbook
+from support import ROOT, local_hub_vars, local_inventory, project_env, run_playbook
 
 LOCAL = ROOT / "inventories" / "local"
 HUB = "health-unschedulable"
@@ -22,28 +20,9 @@ UNSCHEDULABLE = {"jupyterhub": {"hub": {"nodeSelector": {"hub.jupyter.org/node-p
 
 def throwaway_inventory(root: Path) -> Path:
     """inventories/local's group vars and sops rules, one hub whose hub pod fits no node."""
-    inventory = root / "inventory"
-    shutil.copytree(LOCAL / "group_vars", inventory / "group_vars")
-    shutil.copytree(LOCAL / "values", inventory / "values")
-    shutil.copy(LOCAL / ".sops.yaml", inventory / ".sops.yaml")
-    (inventory / "values" / "unschedulable.values.yaml").write_text(yaml.safe_dump(UNSCHEDULABLE))
-    hosts = {"all": {"children": {"provider_local": {"children": {"cluster_local": {"hosts": {HUB: None}}}}}}}
-    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts))
-    hub = yaml.safe_load((LOCAL / "host_vars" / "staging.yml").read_text())
-    hub.update(
-        hub_domain=f"{HUB}.hubs.localhost",
-        hub_values_files=["values/local-cluster.values.yaml", "values/unschedulable.values.yaml"],
-        jupyterhub_storage={"type": "none"},
-        jupyterhub_helm_timeout="30s",
-        hub_health_timeout="30s",
-        cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"),
-        hub_charts_dir=str(SHARED_CHARTS),
-        registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
-        registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"),
-    )
-    (inventory / "host_vars").mkdir()
-    (inventory / "host_vars" / f"{HUB}.yml").write_text(yaml.safe_dump(hub))
-    return inventory
+    hub = local_hub_vars(HUB, hub_values_files=["values/local-cluster.values.yaml", "values/unschedulable.values.yaml"],
+                         jupyterhub_storage={"type": "none"}, jupyterhub_helm_timeout="30s", hub_health_timeout="30s")
+    return local_inventory(root / "inventory", {HUB: hub}, {"unschedulable.values.yaml": UNSCHEDULABLE})
 
 
 @pytest.fixture(scope="module")

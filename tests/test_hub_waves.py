@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import ROOT, SHARED_CHARTS, project_env, run_playbook
+from support import ROOT, local_hub_vars, project_env, run_playbook
 
 LOCAL = ROOT / "inventories" / "local"
 PLAYBOOK = "playbooks/hub.yml"
@@ -23,14 +23,9 @@ UNSCHEDULABLE = {"jupyterhub": {"hub": {"nodeSelector": {"hub.jupyter.org/node-p
 
 
 def hub_vars(host: str, stage: str) -> dict[str, Any]:
-    hub = yaml.safe_load((LOCAL / "host_vars" / "staging.yml").read_text())
     values = ["values/local-cluster.values.yaml"] + (["values/unschedulable.values.yaml"] if host == "waves-a-canary" else [])
-    hub.update(hub_domain=f"{host}.hubs.localhost", hub_stage=stage, hub_values_files=values,
-               jupyterhub_storage={"type": "none"}, jupyterhub_helm_timeout="30s", hub_health_timeout="30s",
-               cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"), hub_charts_dir=str(SHARED_CHARTS),
-               registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
-               registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"))
-    return hub
+    return local_hub_vars(host, hub_stage=stage, hub_values_files=values, jupyterhub_storage={"type": "none"},
+                          jupyterhub_helm_timeout="30s", hub_health_timeout="30s")
 
 
 def two_cluster_inventory(root: Path) -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
-from support import ROOT, SHARED_CHARTS, PlaybookRun, project_env, release, run_playbook
+from support import LOCAL_INVENTORY, PlaybookRun, local_hub_vars, local_inventory, project_env, release, run_playbook
 
-LOCAL = ROOT / "inventories" / "local"
 PLAYBOOK = "playbooks/hub.yml"
 # hub -> (stage, dask-gateway, image pull secret)
 HUBS = {
@@ -37,32 +35,17 @@ HUBS = {
 CLUSTER_SCOPED = {"jupyterhub": {"scheduling": {"userScheduler": {"enabled": True}, "podPriority": {"enabled": True}}}}
 
 
-def hub_vars(host: str) -> dict[str, Any]:
-    stage, dask, pull_secret = HUBS[host]
-    hub = yaml.safe_load((LOCAL / "host_vars" / "staging.yml").read_text())
-    hub.update(hub_domain=f"{host}.hubs.localhost", hub_stage=stage, hub_dask_gateway_enabled=dask,
-               registry_pull_secret_required=pull_secret, jupyterhub_storage={"type": "none"},
-               hub_values_files=["values/local-cluster.values.yaml", "values/cluster-scoped.values.yaml",
-                                 f"values/{host}.values.yaml"],
-               cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"), hub_charts_dir=str(SHARED_CHARTS),
-               registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
-               registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"))
-    return hub
-
-
 def write_inventory(root: Path) -> Path:
-    inventory = root / "inventory"
-    shutil.copytree(LOCAL / "group_vars", inventory / "group_vars")
-    shutil.copytree(LOCAL / "values", inventory / "values")
-    shutil.copy(LOCAL / ".sops.yaml", inventory / ".sops.yaml")
-    (inventory / "values" / "cluster-scoped.values.yaml").write_text(yaml.safe_dump(CLUSTER_SCOPED))
-    (inventory / "host_vars").mkdir()
-    for host in HUBS:
-        (inventory / "values" / f"{host}.values.yaml").write_text(yaml.safe_dump({"jupyterhub": {"cull": {"timeout": 3600}}}))
-        (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(hub_vars(host)))
-    hosts = {"all": {"children": {"provider_local": {"children": {"cluster_local": {"hosts": dict.fromkeys(HUBS)}}}}}}
-    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts))
-    return inventory
+    hubs = {}
+    for host, (stage, dask, pull_secret) in HUBS.items():
+        hubs[host] = local_hub_vars(
+            host, hub_stage=stage, hub_dask_gateway_enabled=dask, registry_pull_secret_required=pull_secret,
+            jupyterhub_storage={"type": "none"},
+            hub_values_files=["values/local-cluster.values.yaml", "values/cluster-scoped.values.yaml",
+                              f"values/{host}.values.yaml"])
+    values = {"cluster-scoped.values.yaml": CLUSTER_SCOPED,
+              **{f"{host}.values.yaml": {"jupyterhub": {"cull": {"timeout": 3600}}} for host in HUBS}}
+    return local_inventory(root / "inventory", hubs, values)
 
 
 def kubectl_json(*args: str) -> dict[str, Any]:
@@ -92,7 +75,7 @@ def cleanup(env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="module")
 def fleet(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    if not (LOCAL / ".sops.yaml").exists():
+    if not (LOCAL_INVENTORY / ".sops.yaml").exists():
         pytest.skip("inventories/local/.sops.yaml is made at set-up (make demo)")
     env = project_env(KUBECONFIG=str(kubeconfig))
     inventory = write_inventory(tmp_path_factory.mktemp("multi"))

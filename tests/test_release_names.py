@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from support import ROOT, SHARED_CHARTS, project_env, run_playbook
+from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, run_playbook
 
-LOCAL = ROOT / "inventories" / "local"
 HUB = "legacy-names"
 OLD_NAMES = {"jupyterhub_release_name": "jupyterhub", "binderhub_service_release_name": "binderhub-service"}
 
@@ -25,20 +23,9 @@ def inventory(root: Path, hub_overrides: dict[str, Any]) -> Path:
     directory = root / "inventory"
     if directory.exists():
         shutil.rmtree(directory)
-    shutil.copytree(LOCAL / "group_vars", directory / "group_vars")
-    shutil.copytree(LOCAL / "values", directory / "values")
-    shutil.copy(LOCAL / ".sops.yaml", directory / ".sops.yaml")
-    hub = yaml.safe_load((LOCAL / "host_vars" / "staging.yml").read_text())
-    hub.update(hub_domain=f"{HUB}.hubs.localhost", jupyterhub_storage={"type": "none"},
-               cluster_kubeconfig=str(ROOT / ".local/cluster/kubeconfig"), hub_charts_dir=str(SHARED_CHARTS),
-               secrets_dir=str(root / "secrets"),  # outside the inventory: it carries over between runs
-               registry_ca_file=str(ROOT / ".local/cluster/pki/ca.crt"),
-               registry_htpasswd_file=str(ROOT / ".local/registry/htpasswd"), **hub_overrides)
-    (directory / "host_vars").mkdir()
-    (directory / "host_vars" / f"{HUB}.yml").write_text(yaml.safe_dump(hub))
-    hosts = {"all": {"children": {"provider_local": {"children": {"cluster_local": {"hosts": {HUB: None}}}}}}}
-    (directory / "hosts.yml").write_text(yaml.safe_dump(hosts))
-    return directory
+    # secrets_dir outside the inventory: the hub's secret values file carries over between runs
+    hub = local_hub_vars(HUB, jupyterhub_storage={"type": "none"}, secrets_dir=str(root / "secrets"), **hub_overrides)
+    return local_inventory(directory, {HUB: hub})
 
 
 def releases() -> dict[str, tuple[str, str]]:
@@ -50,10 +37,10 @@ def releases() -> dict[str, tuple[str, str]]:
 @pytest.fixture(scope="module")
 def legacy(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The hub deployed under the old names."""
-    if not (LOCAL / ".sops.yaml").exists():
+    if not (LOCAL_INVENTORY / ".sops.yaml").exists():
         pytest.skip("inventories/local/.sops.yaml is made at set-up (make demo)")
     root = tmp_path_factory.mktemp("legacy")
-    shutil.copy(LOCAL / ".sops.yaml", root / ".sops.yaml")  # the rules of secrets_dir (root/secrets)
+    shutil.copy(LOCAL_INVENTORY / ".sops.yaml", root / ".sops.yaml")  # the rules of secrets_dir (root/secrets)
     env = project_env(KUBECONFIG=str(kubeconfig))
     try:
         first = run_playbook("-i", str(inventory(root, OLD_NAMES)), "playbooks/hub.yml", env=env, timeout=1500)
