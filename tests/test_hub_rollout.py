@@ -15,6 +15,7 @@ from ansible.module_utils.hub_rollout import (
     desired_state_digest,
     release_summary,
     rollout_status,
+    settles,
 )
 
 _PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
@@ -42,8 +43,8 @@ def test_digest_of_a_chart_directory_follows_its_files(tmp_path: Path) -> None:
     assert desired_state_digest(str(tmp_path), "", {}) != before
 
 
-def helm_secret(revision: int, digest: str = "") -> dict[str, object]:
-    record = {"chart": {"metadata": {"name": "jupyterhub", "version": "4.4.0"}}, "version": revision}
+def helm_secret(revision: int, digest: str = "", **record_keys: object) -> dict[str, object]:
+    record = {"chart": {"metadata": {"name": "jupyterhub", "version": "4.4.0"}}, "version": revision, **record_keys}
     data = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
     annotations = {DIGEST_ANNOTATION: digest} if digest else {}
     return {"metadata": {"labels": {"version": str(revision)}, "annotations": annotations}, "data": {"release": data}}
@@ -54,6 +55,20 @@ def test_release_summary_reads_helms_release_secret() -> None:
     assert release_summary(helm_secret(3, "sha256:ab")) == {
         "revision": 3, "chart": "jupyterhub", "chart_version": "4.4.0", "digest": "sha256:ab"}
     assert release_summary(None)["revision"] == 0
+
+
+def _template(text: str) -> dict[str, str]:
+    return {"name": "templates/x.yaml", "data": base64.b64encode(text.encode()).decode()}
+
+
+def test_a_first_install_settles_when_its_chart_looks_up_the_cluster_or_ran_hooks() -> None:
+    chart = {"metadata": {"name": "jupyterhub", "version": "4.4.0"}}
+    looks_up = {**chart, "templates": [_template('{{- $s := lookup "v1" "Secret" .Release.Namespace "hub" }}')]}
+    plain = {**chart, "templates": [_template("kind: ConfigMap\n")]}
+    assert settles(helm_secret(1, chart=looks_up))
+    assert settles(helm_secret(1, chart=plain, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]))
+    assert not settles(helm_secret(1, chart=plain, hooks=[]))
+    assert not settles(None)
 
 
 def test_rollout_status() -> None:

@@ -13,10 +13,10 @@
    StatefulSets, claims and load balancers are ready (what helm's ``--wait`` waits for; helm
    looks every 2 s). A failed upgrade, or one not ready within the timeout, is rolled back to
    the revision deployed before it, or uninstalled if it was the first install, as helm's
-   ``--atomic`` does. ``force`` skips both shortcuts. A first install is settled: when helm
-   diff says the new release would change again (z2jh's ``lookup``-generated secrets and their
-   checksums, install-only hooks in the record), one more upgrade, so that a ``--check --diff``
-   right after the deploy shows no change.
+   ``--atomic`` does. ``force`` skips both shortcuts. A first install of a chart that renders
+   from the cluster's state (``lookup``: z2jh's generated secrets and the checksums of them on
+   its pods) or records install-time hooks (z2jh's image pre-puller) is settled by one more
+   upgrade before the wait, so that a ``--check --diff`` right after the deploy shows no change.
 4. Check mode runs ``helm diff`` only and reports what would change; ``--diff`` shows it with
    every secret value redacted.
 5. Records the digest on the deployed revision and appends the outcome to the host fact
@@ -62,7 +62,7 @@ from ansible.module_utils.hub_helm import (
 from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
 from ansible.module_utils.hub_objects import apply_object
 from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
-from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status
+from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status, settles
 from ansible.module_utils.hub_values import plain, redact
 from ansible.module_utils.kube_api import Kube, KubeError, path
 from urllib3.exceptions import HTTPError
@@ -139,11 +139,17 @@ class Deploy:
 
     def upgrade(self, before: ReleaseState) -> str:
         """'' when the release rolled out, else why (redacted), the namespace's diagnosis and
-        what undoing the upgrade did: rolled back to ``before``'s deployed revision, or uninstalled."""
+        what undoing the upgrade did: rolled back to ``before``'s deployed revision, or uninstalled.
+
+        A first install whose chart renders from the cluster's state is settled before the wait:
+        one more upgrade, so that the record matches what every later render gives (``settles``)."""
         self.kube.ensure_namespace(self.ref.namespace, {"app.kubernetes.io/managed-by": "imagebuilding-hubs"})
         self.ran.append("upgrade")
         deadline = time.monotonic() + seconds(self.timeout)
         proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
+        if proc.returncode == 0 and not before.deployed and settles(self.state().deployed):
+            self.ran.append("upgrade")
+            proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
         if proc.returncode == 0:
             pending = self.wait(deadline)
             if not pending:
@@ -154,14 +160,6 @@ class Deploy:
         health = diagnosis(self.kube, self.ref.namespace, str(self.args.get("hub") or self.ref.namespace),
                            pending_workloads(self.kube, self.ref.namespace))
         return f"{error} {health['msg']}. {self.undo(before)}"
-
-    def settle(self, installed: ReleaseState) -> str:
-        """After a first install, one more upgrade when helm diff says the release would change: a
-        chart that generates values with ``lookup`` (z2jh's secrets and the checksums of them on its
-        pods) renders differently once its objects exist, and install-only hooks stay in the install's
-        record. Settled now, a later ``--check --diff`` shows no change. '' or why it failed."""
-        changes, _ = self.diff()
-        return self.upgrade(installed) if changes else ""
 
     def wait(self, deadline: float) -> list[str]:
         """Poll (every WAIT_INTERVAL s) until the release's objects are ready; what is still not at the deadline."""
@@ -317,9 +315,6 @@ class ActionModule(ActionBase):
                 return {"changed": False, "rollout": deploy.entry(before, state, "unchanged")}
         error = deploy.upgrade(state)
         after = deploy.state()
-        if not error and not state.deployed:
-            error = deploy.settle(after)
-            after = deploy.state()
         if error:
             return {"failed": True, "msg": error, "rollout": deploy.entry(before, after, "failed")}
         deploy.record_digest(after)

@@ -51,6 +51,21 @@ def decode_release(secret_data: str) -> dict[str, Any]:
     return json.loads(raw)
 
 
+def settles(secret: dict[str, Any] | None) -> bool:
+    """Whether a just-installed release (its helm Secret) renders differently on its next upgrade:
+    its chart reads the cluster with ``lookup`` (on the install the objects it looks for did not
+    exist yet: z2jh generates its secrets and puts checksums of them on its pods), or its record
+    holds install-time hooks that later renders leave out (z2jh's image pre-puller)."""
+    data = ((secret or {}).get("data") or {}).get("release")
+    if not data:
+        return False
+    release = decode_release(data)
+    if release.get("hooks"):
+        return True
+    templates = (release.get("chart") or {}).get("templates") or []
+    return any(b"lookup " in base64.b64decode(template.get("data") or "") for template in templates)
+
+
 def release_summary(secret: dict[str, Any] | None) -> dict[str, Any]:
     """Revision, chart version and recorded digest of a deployed release Secret (None: not installed)."""
     if not secret:
