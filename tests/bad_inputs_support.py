@@ -196,7 +196,9 @@ def run_catalog(entries: list[Entry], workdir: Path, *, verbose: bool = False) -
     uncaught = {host for entry in entries if entry.xfail for host in entry.hosts()}
     while set(remaining) - uncaught and result.runs < MAX_RUNS:
         limit = ",".join([*remaining, SENTINEL])
-        args = ["-i", str(inventory / "hosts.yml"), "playbooks/hub.yml", "-l", limit, *(["-vvv"] if verbose else [])]
+        # Strict: the sentinel's failure stops every hub, so no bad hub the checks miss is deployed.
+        args = ["-i", str(inventory / "hosts.yml"), "playbooks/hub.yml", "-l", limit, "-e", "hub_rollout_strict=true",
+                *(["-vvv"] if verbose else [])]
         run = run_playbook(*args, env=env, timeout=900)
         result.runs += 1
         result.outputs.append(run.output)

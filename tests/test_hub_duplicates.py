@@ -62,11 +62,25 @@ def test_same_namespace_on_two_clusters_is_allowed() -> None:
     assert duplicate_problems([hub("a", namespace="ns", cluster="eu"), hub("b", namespace="ns", cluster="us")]) == {}
 
 
-def test_hub_name_is_unique_across_clusters() -> None:
-    problems = duplicate_problems([hub("a", name="same", cluster="eu"), hub("b", name="same", cluster="us")])
+def test_hub_name_is_unique_per_cluster_only() -> None:
+    """A staging hub on every cluster is fine, each with its secret values file."""
+    hubs = [released("a", cluster="eu", hub_name="staging", secrets_dir="/fleet/secrets/eu"),
+            released("b", cluster="us", hub_name="staging", secrets_dir="/fleet/secrets/us")]
+    assert duplicate_problems(hubs) == {}
+    problems = duplicate_problems([hub("a", name="same"), hub("b", name="same", namespace="other")])
+    assert problems["a"][0] == ("hub 'a': hub_name: 'same' is also the hub_name of host(s) 'b' on cluster 'local'; "
+                                "expected a hub_name of its own per cluster (it defaults to the inventory hostname)")
+
+
+def test_one_secret_values_file_for_two_hubs_is_refused() -> None:
+    hubs = [released("a", cluster="eu", hub_name="staging", inventory_dir="/fleet"),
+            released("b", cluster="us", hub_name="staging", inventory_dir="/fleet")]
+    problems = duplicate_problems(hubs)
     assert set(problems) == {"a", "b"}
-    assert problems["a"] == ["hub 'a': hub_name: 'same' is also the hub_name of host(s) 'b'; expected a hub_name of "
-                             "its own across the fleet (it defaults to the inventory hostname)"]
+    (message,) = problems["b"]
+    assert message.startswith("hub 'b': secrets_dir: /fleet/secrets/enc-staging.secret.values.yaml is also the "
+                              "secret values file of host(s) 'a'")
+    assert "a secrets_dir per cluster" in message
 
 
 def test_hub_name_and_namespace_both_reported_in_one_cluster() -> None:

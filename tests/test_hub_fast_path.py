@@ -70,6 +70,24 @@ def test_hub_with_a_revision_made_by_hand_is_rolled_out_again(converged: Path) -
     assert LOCK_TASK not in again.output, again.output[-4000:]
 
 
+def test_a_failed_upgrade_made_by_hand_is_rolled_out_again(converged: Path) -> None:
+    """The latest revision failed (its pods never came up): the hub is neither skipped nor
+    reported unchanged; the toolkit's values are deployed again."""
+    helm = subprocess.run(["helm", "upgrade", "staging", "--namespace", "staging", "--reuse-values",
+                           "--set", "hub.nodeSelector.nowhere=true", "--wait", "--timeout", "3s",
+                           str(SHARED_CHARTS / "jupyterhub")], env=project_env(), capture_output=True,
+                          text=True, check=False, timeout=600)
+    assert helm.returncode != 0, helm.stdout
+    run, rows = deploy_staging(converged)
+    assert LOCK_TASK in run.output, run.output[-4000:]
+    assert rows["jupyterhub"]["helm"] == ["upgrade"] and rows["jupyterhub"]["status"] == "changed", rows
+    listed = json.loads(subprocess.run(["helm", "list", "-n", "staging", "-o", "json"], env=project_env(),
+                                       capture_output=True, text=True, check=True).stdout)
+    assert {r["name"]: r["status"] for r in listed}["staging"] == "deployed"
+    again, rows = deploy_staging(converged)
+    assert LOCK_TASK not in again.output and rows["jupyterhub"]["status"] == "unchanged", again.output[-4000:]
+
+
 def test_check_mode_is_never_skipped(converged: Path) -> None:
     run, rows = deploy_staging(converged, "--check", "--diff")
     assert f"TASK [{HELM_TASK}]" in run.output and task_outcome(run.output, HELM_TASK, "staging") == "ok"

@@ -32,12 +32,16 @@ def test_deployed_revisions_and_pending_releases() -> None:
     deployed, pending = hub_state.deployed_revisions(items)
     assert deployed == {"jupyterhub": 3, "binderhub-service": 5}
     assert pending == ["binderhub-service"]
+    # An upgrade by hand that failed: the latest revision is not what runs; the hub is rolled out.
+    deployed, unsettled = hub_state.deployed_revisions([*items, helm_secret("jupyterhub", 4, "failed")])
+    assert deployed == {"jupyterhub": 3, "binderhub-service": 5}
+    assert unsettled == ["binderhub-service", "jupyterhub"]
 
 
 @pytest.mark.parametrize(("case", "arguments", "reason"), [
     ("no record", (None, DIGEST, {}, [], []), "no record"),
     ("inputs changed", (record("sha256:old"), DIGEST, {"jupyterhub": 3}, [], []), "inputs changed"),
-    ("pending", (record(), DIGEST, {"jupyterhub": 3}, ["jupyterhub"], []), "pending: jupyterhub"),
+    ("pending", (record(), DIGEST, {"jupyterhub": 3}, ["jupyterhub"], []), "pending or failed: jupyterhub"),
     ("revision by hand", (record(), DIGEST, {"jupyterhub": 4}, [], []), "not the recorded ones"),
     ("release removed by hand", (record(), DIGEST, {}, [], []), "not the recorded ones"),
     ("not healthy", (record(), DIGEST, {"jupyterhub": 3}, [], ["deployment hub: 0/1 availableReplicas"]),

@@ -302,7 +302,18 @@ def test_missing_decryption_key_fails_clearly(inventory: Inventory, age_keygen: 
     inventory.key_file = other_key
     proc = inventory.run("-l", "hub1", check=False)
     assert proc.returncode != 0
-    assert "hub hub1: sops cannot decrypt" in proc.stdout
+    assert "hub hub1: sops could not decrypt" in proc.stdout and "none of its keys is available here" in proc.stdout
+
+
+def test_a_damaged_secret_file_is_called_damaged_not_keyless(inventory: Inventory) -> None:
+    inventory.run("-l", "hub1")
+    path = inventory.secret_file("hub1")
+    document = yaml.safe_load(path.read_text())
+    document["sops"]["mac"] = document["sops"]["mac"].replace("data:", "data:AAAA", 1)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    proc = inventory.run("-l", "hub1", check=False)
+    assert proc.returncode != 0
+    assert "hub hub1: sops could not decrypt" in proc.stdout and "the file is damaged" in proc.stdout, proc.stdout[-3000:]
 
 
 def generated_and_added(inv: Inventory) -> list[str]:

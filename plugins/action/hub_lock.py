@@ -1,8 +1,10 @@
 """Action plugin ``hub_lock``: take (``state: acquired``) or give back (``state: released``) a hub's
 rollout lock, a Lease in the hub's namespace (``module_utils/hub_lock.py``).
 
-Taking it creates the namespace when missing (labelled as managed by the toolkit) and the
-Lease; a Lease held by another live rollout fails the task with the holder and since when.
+Taking it creates the namespace when missing (labelled as managed by the toolkit, annotated with
+its hub and cluster) and the Lease; a Lease held by another live rollout fails the task with the
+holder and since when. A namespace that belongs to another hub (its annotations) is refused before
+anything changes, whatever ``-l`` selected; one that belongs to no hub yet is claimed.
 A stale Lease (expired, or its holder was a process on this host that is gone) is taken
 over and ``took_over`` says why, so the releases that run left pending may be cleared.
 Check mode reads only. Giving it back deletes the Lease when this run holds it.
@@ -21,11 +23,12 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_lock import LEASE_NAME, Holder, holder_identity, lease_body, now
-from ansible.module_utils.kube_api import Kube, KubeError, path
+from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from urllib3.exceptions import HTTPError
 
-ARGS = ("state", "namespace", "hub", "duration", "kubeconfig", "kube_context")
+ARGS = ("state", "namespace", "hub", "cluster", "duration", "kubeconfig", "kube_context")
 MANAGED = {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}
+OWNER_HUB, OWNER_CLUSTER = "imagebuilding-hubs/hub", "imagebuilding-hubs/cluster"
 LEASES = "coordination.k8s.io/v1"
 
 
@@ -42,22 +45,35 @@ class ActionModule(ActionBase):
             kube = Kube(args["kubeconfig"], args["kube_context"])
             if args["state"] == "released":
                 return {**result, **self._release(kube, namespace)}
-            return {**result, **self._acquire(kube, namespace, hub, int(args["duration"] or 1800))}
+            owner = {OWNER_HUB: hub, OWNER_CLUSTER: str(args["cluster"] or "")}
+            return {**result, **self._acquire(kube, namespace, hub, owner, int(args["duration"] or 1800))}
         except KubeError as error:
             return {**result, "failed": True,
                     "msg": f"hub {hub}: the rollout lock in namespace {namespace} could not be read or written: "
                            f"{error.status} {error.reason}"}
+        except KubeConfigError as error:
+            return {**result, "failed": True, "msg": f"hub {hub}: {error}"}
         except HTTPError as error:  # the API server cannot be reached
             return {**result, "failed": True,
                     "msg": f"hub {hub}: the cluster's API server cannot be reached to take the rollout lock "
                            f"(cluster_kubeconfig / cluster_kube_context): {error}"}
 
-    def _acquire(self, kube: Kube, namespace: str, hub: str, duration: int) -> dict[str, Any]:
+    def _acquire(self, kube: Kube, namespace: str, hub: str, owner: dict[str, str], duration: int) -> dict[str, Any]:
         identity, at = holder_identity(), now()
-        if kube.get_or_none(path("v1", "namespaces", name=namespace)) is None:
+        found = kube.get_or_none(path("v1", "namespaces", name=namespace))
+        if found is None:
             if self._task.check_mode:
                 return {"changed": True, "holder": identity, "msg": f"hub {hub}: namespace {namespace} would be created"}
-            kube.ensure_namespace(namespace, MANAGED)
+            kube.ensure_namespace(namespace, MANAGED, owner)
+        else:
+            annotations = found["metadata"].get("annotations") or {}
+            if annotations.get(OWNER_HUB) and {key: annotations.get(key, "") for key in owner} != owner:
+                return {"failed": True,
+                        "msg": f"hub {hub}: namespace {namespace} belongs to hub {annotations[OWNER_HUB]!r} of cluster "
+                               f"{annotations.get(OWNER_CLUSTER, '')!r} (its {OWNER_HUB} annotation); nothing was "
+                               "changed. Give this hub a namespace of its own (hub_namespace)"}
+            if not annotations.get(OWNER_HUB) and not self._task.check_mode:
+                kube.merge_patch(path("v1", "namespaces", name=namespace), {"metadata": {"annotations": owner}})
         current = kube.get_or_none(path(LEASES, "leases", namespace, LEASE_NAME))
         took_over = ""
         if current is not None:

@@ -64,7 +64,7 @@ from ansible.module_utils.hub_objects import apply_object
 from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
 from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status, settles
 from ansible.module_utils.hub_values import plain, redact
-from ansible.module_utils.kube_api import Kube, KubeError, path
+from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
@@ -257,10 +257,17 @@ class ActionModule(ActionBase):
 
     def _deploy_release(self, rendered: dict[str, Any], key: str, args: dict[str, Any], hub: str) -> dict[str, Any]:
         ref = ReleaseRef.from_mapping(rendered["releases"][key], str(args["kube_context"] or ""))
-        deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
+        try:
+            deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
+        except KubeConfigError as error:  # the role used without hub.yml, whose lock task would say it first
+            return {"failed": True, "msg": f"hub {hub}: {error}",
+                    "rollout": {"hub": hub, "cluster": args.get("cluster") or "", "release": ref.name,
+                                "namespace": ref.namespace, "chart": key, "chart_version": ref.chart_version,
+                                "revision_before": 0, "revision_after": 0, "status": "failed", "helm": [],
+                                "started": round(time.time(), 3), "duration": 0.0}}
         try:
             outcome = self._deploy(deploy, str(rendered["releases"][key]["chart"]))
-        except (RuntimeError, KubeError, HTTPError, OSError) as error:
+        except (RuntimeError, KubeError, KubeConfigError, HTTPError, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
         if outcome.get("failed"):
             outcome["msg"] = f"hub {hub}: release {ref.name} in {ref.namespace}: {outcome['msg']}"
@@ -297,6 +304,8 @@ class ActionModule(ActionBase):
             if changes and self._task.diff:
                 outcome["diff"] = {"prepared": text}
             return outcome
+        # A failed latest revision (an upgrade by hand that failed) is rolled out again, never unchanged.
+        force = force or state.latest_status == "failed"
         if state.deployed and state.summary["digest"] == deploy.digest and not force:
             return {"changed": False, "rollout": deploy.entry(before, state, "unchanged")}
         outcome = {}

@@ -24,15 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import ansible.module_utils
-import yaml
+from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.action import ActionBase
-from ansible.template import Templar
+from ansible.template import Templar, trust_as_template
 
 _PLUGINS = Path(__file__).resolve().parent.parent
 if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_health import pending_workloads
+from ansible.module_utils.hub_model import RELEASE_PREFIXES, Errors, directory_chart
+from ansible.module_utils.hub_rollout import chart_files_digest
 from ansible.module_utils.hub_state import (
     RERUN_SWITCHES,
     STATE_SECRET,
@@ -48,7 +50,7 @@ from ansible.module_utils.hub_state import (
     unchanged_rows,
     why_not_skipped,
 )
-from ansible.module_utils.kube_api import Kube, KubeError, path
+from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from ansible.module_utils.sops_files import find_leaks, leak_message
 from urllib3.exceptions import HTTPError
 
@@ -70,11 +72,36 @@ HTPASSWD = ("{{ registry_htpasswd_file }}", "{{ registry_username or (hub_name |
 ARGS = ("state", "namespace", "hub", "cluster", "kubeconfig", "kube_context")
 
 
-def _role_layer(names: tuple[str, ...]) -> dict[str, Any]:
+def _role_layer(loader: DataLoader, names: tuple[str, ...]) -> dict[str, Any]:
+    """The roles' files as Ansible loads them: trusted templates (ansible-core renders only those;
+    a role default read as plain YAML, like ``secrets_dir: "{{ inventory_dir }}/secrets"``, would
+    stay a literal string and every path built from it would name no file)."""
     layer: dict[str, Any] = {}
     for name in names:
-        layer.update(yaml.safe_load((ROOT / "roles" / name).read_text()) or {})
+        layer.update(loader.load_from_file(str(ROOT / "roles" / name), trusted_as_template=True) or {})
     return layer
+
+
+def chart_directories_digests(variables: dict[str, Any], base: str) -> dict[str, str]:
+    """The files of every chart directory the hub deploys from (a release's ``*_chart_ref`` that is
+    a directory, or its chart in ``hub_charts_dir``), so that a chart changed in place rolls out."""
+    digests: dict[str, str] = {}
+    directory = variables.get("hub_charts_source") == "directory" and str(variables.get("hub_charts_dir") or "")
+    for chart, prefix in RELEASE_PREFIXES.items():
+        if chart == "dask-gateway" and variables.get("hub_dask_gateway_enabled") is not True:
+            continue
+        ref = str(variables.get(f"{prefix}_chart_ref") or "")
+        if not ref and directory:
+            version = str(variables.get(f"{prefix}_chart_version") or "")
+            ref = directory_chart(Errors(hub=""), str(Path(base) / directory), chart, version, "")
+        if ref:
+            digests[f"chart {chart}"] = chart_files_digest(str(Path(base) / Path(ref).expanduser()))
+    return digests
+
+
+def _template(templar: Templar, expression: str) -> Any:  # noqa: ANN401 - whatever the expression gives
+    """An expression of this plugin's own (not of the inventory), rendered by ``templar``."""
+    return templar.template(trust_as_template(expression))
 
 
 class ActionModule(ActionBase):
@@ -87,12 +114,12 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = {key: self._task.args.get(key) for key in ARGS}
         hub = str(args["hub"] or task_vars.get("inventory_hostname"))
-        defaults = _role_layer(ROLE_FILES)
+        defaults = _role_layer(self._loader, ROLE_FILES)
         role_templar = self._templar.copy_with_new_env(
-            available_variables={**defaults, **task_vars, **_role_layer(ROLE_VARS)})
+            available_variables={**defaults, **task_vars, **_role_layer(self._loader, ROLE_VARS)})
         if args["state"] == "recorded":
             return {**result, **self._record(args, hub, self._digest(task_vars, defaults, role_templar), task_vars)}
-        leaks = find_leaks([str(p) for p in role_templar.template("{{ _secrets_guard_paths }}")])[1]
+        leaks = find_leaks([str(p) for p in _template(role_templar, "{{ _secrets_guard_paths }}")])[1]
         if leaks:
             return {**result, "failed": True, "leaks": leaks, "msg": leak_message(hub, leaks)}
         return {**result, **self._compare(args, hub, task_vars, defaults, role_templar)}
@@ -100,12 +127,13 @@ class ActionModule(ActionBase):
     def _digest(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> str:
         layered = {**defaults, **task_vars}
         variables = {name: role_templar.template(layered[name]) for name in input_variables(layered)}
-        files = {name: file_digest(str(role_templar.template(expression) or "")) for name, expression in FILES.items()}
+        files = {name: file_digest(str(_template(role_templar, expression) or "")) for name, expression in FILES.items()}
         base = str(task_vars.get("inventory_dir") or Path.cwd())
         for index, item in enumerate(variables.get("hub_values_files") or []):
             files[f"hub_values_files[{index}]"] = file_digest(str(Path(base) / str(item)))
-        htpasswd_file, user = (str(role_templar.template(expression) or "") for expression in HTPASSWD)
+        htpasswd_file, user = (str(_template(role_templar, expression) or "") for expression in HTPASSWD)
         files["registry_htpasswd_entry"] = htpasswd_entry_digest(htpasswd_file, user)
+        files.update(chart_directories_digests(variables, base))
         return inputs_digest(variables, files, code_digest(ROOT))
 
     def _kube(self, args: dict[str, Any]) -> Kube:
@@ -125,6 +153,8 @@ class ActionModule(ActionBase):
         if not reason:
             try:
                 reason, record = self._cluster_reason(args, self._digest(task_vars, defaults, role_templar))
+            except KubeConfigError as error:  # no rollout can reach the cluster: say so before anything
+                return {"failed": True, "msg": f"hub {hub}: {error}"}
             except (KubeError, HTTPError, OSError) as error:
                 reason = f"its cluster could not be read ({error.__class__.__name__})"
         unchanged = not reason
@@ -167,7 +197,7 @@ class ActionModule(ActionBase):
                 kube.create(path("v1", "secrets", namespace), record_body(digest, releases, at))
             else:
                 kube.replace(where, record_body(digest, releases, at, current["metadata"]["resourceVersion"]))
-        except (KubeError, HTTPError) as error:
+        except (KubeError, KubeConfigError, HTTPError) as error:
             # Not fatal: without a record the next run rolls the hub out again.
             return {"changed": False, "warnings": [f"hub {hub}: its rollout state could not be recorded: {error}"]}
         return {"changed": False, "msg": f"hub {hub}: rollout state recorded", "releases": sorted(releases)}

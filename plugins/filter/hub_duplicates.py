@@ -15,7 +15,7 @@ if _MODULE_UTILS not in ansible.module_utils.__path__:
 
 from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity
 
-IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name", "hub_dask_gateway_enabled",
+IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name", "hub_dask_gateway_enabled", "secrets_dir", "inventory_dir",
                       "jupyterhub_release_name", "binderhub_service_release_name", "jupyterhub_dask_gateway_release_name")
 
 

@@ -24,15 +24,38 @@ def hub_blocked_by_canaries(hubs: Iterable[Mapping[str, object]], failed: Iterab
     return blocked_by_canaries(hubs, failed)
 
 
+def _hub(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return {"host": host, "cluster": str(hostvars[host].get("cluster_name", "")),
+            "stage": str(hostvars[host].get("hub_stage", "production"))}
+
+
+def _failed_hub(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
+    try:
+        return _hub(host, hostvars)
+    except Exception:  # a hub that failed validation may hold variables that do not template
+        return None
+
+
 def hub_rollout_plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]],
-                     max_parallel: int = 5, max_fail_percentage: int = 100) -> dict[str, object]:
+                     max_parallel: int = 5, max_fail_percentage: int = 100,
+                     active: Iterable[str] | None = None) -> dict[str, object]:
     """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys;
-    hubs skipped as unchanged since their last rollout (``hub_rollout_unchanged``) are left out."""
-    hubs = [{"host": host, "cluster": str(hostvars[host].get("cluster_name", "")),
-             "stage": str(hostvars[host].get("hub_stage", "production")),
-             "max_parallel": int(hostvars[host].get("cluster_max_parallel_deploys", max_parallel))}
-            for host in hosts if not hostvars[host].get("hub_rollout_unchanged", False)]
-    return rollout_plan(hubs, int(max_parallel), int(max_fail_percentage))
+    hubs skipped as unchanged since their last rollout (``hub_rollout_unchanged``) are left out. Of
+    ``hosts``, those not ``active`` (failed validation) are not deployed: they are listed as ``failed``
+    and kept in ``hubs``, so that a canary that failed validation stops its cluster's production hubs."""
+    hosts = list(hosts)
+    active = set(hosts if active is None else active)
+    hubs, failed = [], []
+    for host in hosts:
+        if host not in active:
+            if not hostvars[host].get("hub_rollout_unchanged", False) and (hub := _failed_hub(host, hostvars)):
+                failed.append(host)
+                hubs.append(hub)
+        elif not hostvars[host].get("hub_rollout_unchanged", False):
+            hubs.append({**_hub(host, hostvars),
+                         "max_parallel": int(hostvars[host].get("cluster_max_parallel_deploys", max_parallel))})
+    plan = rollout_plan([hub for hub in hubs if hub["host"] not in failed], int(max_parallel), int(max_fail_percentage))
+    return {**plan, "hubs": hubs, "failed": failed}
 
 
 class FilterModule:

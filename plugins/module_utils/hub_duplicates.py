@@ -1,5 +1,6 @@
-"""Names that must be unique across hubs: ``hub_name`` across the fleet, ``hub_namespace`` and
-the names of the releases' cluster-scoped objects per cluster.
+"""Names that must be unique across hubs: per cluster ``hub_name``, ``hub_namespace`` and the
+names of the releases' cluster-scoped objects; across the fleet the hub's secret values file
+(``<secrets_dir>/enc-<hub_name>.secret.values.yaml``), and the host name (Ansible's own rule).
 
 Each hub is validated alone by the hub model, so two hubs that would deploy into one
 namespace, or two hosts that are the same hub, pass it. These plain functions compare the
@@ -32,6 +33,7 @@ class HubIdentity:
     namespace: str
     cluster: str
     releases: dict[str, str] = field(default_factory=dict, compare=False)
+    secrets_file: str = field(default="", compare=False)
 
 
 def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | None:
@@ -46,6 +48,9 @@ def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | No
     cluster = variables.get("cluster_name") or ""
     if not all(isinstance(value, str) for value in (name, namespace, cluster)):
         return None
+    secrets_dir = variables.get("secrets_dir") or (f"{variables['inventory_dir']}/secrets"
+                                                     if isinstance(variables.get("inventory_dir"), str) else "")
+    secrets_file = f"{secrets_dir}/enc-{name}.secret.values.yaml" if isinstance(secrets_dir, str) and secrets_dir else ""
     releases: dict[str, str] = {}
     for chart, prefix in RELEASE_PREFIXES.items():
         if chart == "dask-gateway" and variables.get("hub_dask_gateway_enabled") is not True:
@@ -53,14 +58,17 @@ def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | No
         release = variables.get(f"{prefix}_release_name") or release_name_default(str(name), prefix)
         if isinstance(release, str):
             releases[chart] = release
-    return HubIdentity(host=host, name=str(name), namespace=str(namespace), cluster=str(cluster), releases=releases)
+    return HubIdentity(host=host, name=str(name), namespace=str(namespace), cluster=str(cluster), releases=releases,
+                       secrets_file=secrets_file)
 
 
 def _shared(hubs: Iterable[HubIdentity], key: str) -> dict[tuple[str, ...], list[HubIdentity]]:
     users: dict[tuple[str, ...], list[HubIdentity]] = {}
     for hub in hubs:
-        value = (hub.name,) if key == "hub_name" else (hub.cluster, hub.namespace)
-        users.setdefault(value, []).append(hub)
+        value = {"hub_name": (hub.cluster, hub.name), "hub_namespace": (hub.cluster, hub.namespace),
+                 "secrets_dir": (hub.secrets_file,)}[key]
+        if all(value):
+            users.setdefault(value, []).append(hub)
     return {value: found for value, found in users.items() if len(found) > 1}
 
 
@@ -69,15 +77,22 @@ def _others(hub: HubIdentity, found: list[HubIdentity]) -> str:
 
 
 def duplicate_problems(hubs: Iterable[HubIdentity]) -> dict[str, list[str]]:
-    """Host -> messages for every hub that shares its hub_name with another host (any
-    cluster) or its namespace with another hub of its cluster; hubs without duplicates are absent."""
+    """Host -> messages for every hub that shares its hub_name or namespace with another hub of
+    its cluster, or its secret values file with any other hub; hubs without duplicates are absent."""
     hubs = list(hubs)
     problems: dict[str, list[str]] = {}
     for found in _shared(hubs, "hub_name").values():
         for hub in found:
             problems.setdefault(hub.host, []).append(
-                f"hub {hub.host!r}: hub_name: {hub.name!r} is also the hub_name of host(s) {_others(hub, found)}; "
-                "expected a hub_name of its own across the fleet (it defaults to the inventory hostname)")
+                f"hub {hub.host!r}: hub_name: {hub.name!r} is also the hub_name of host(s) {_others(hub, found)} on "
+                f"cluster {hub.cluster!r}; expected a hub_name of its own per cluster (it defaults to the inventory "
+                "hostname)")
+    for found in _shared(hubs, "secrets_dir").values():
+        for hub in found:
+            problems.setdefault(hub.host, []).append(
+                f"hub {hub.host!r}: secrets_dir: {hub.secrets_file} is also the secret values file of host(s) "
+                f"{_others(hub, found)}; expected a secret values file of its own (hubs of one name on several "
+                "clusters need a secrets_dir per cluster, e.g. \"{{ inventory_dir }}/secrets/{{ cluster_name }}\")")
     for found in _shared(hubs, "hub_namespace").values():
         for hub in found:
             problems.setdefault(hub.host, []).append(

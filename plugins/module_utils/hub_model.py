@@ -86,6 +86,7 @@ DEFAULTS: dict[str, Any] = {
     "cluster_kubeconfig": "",
     "cluster_kube_context": "",
     "cluster_node_pools": {},
+    "cluster_max_parallel_deploys": 5,
     # jupyterhub role
     "jupyterhub_chart_version": "4.4.0",
     "jupyterhub_chart_repo": "https://hub.jupyter.org/helm-chart/",
@@ -498,6 +499,18 @@ def read_cluster(errs: Errors, variables: Mapping[str, Any]) -> Cluster:
         kube_context=_read_str(errs, "cluster_kube_context", _value(variables, "cluster_kube_context")),
         node_pools=read_node_pools(errs, _value(variables, "cluster_node_pools")),
     )
+
+
+def read_max_parallel(errs: Errors, value: object) -> int:
+    """``cluster_max_parallel_deploys``: how many hubs of the cluster deploy at once, at least 1
+    (a string of digits counts, as ``-e cluster_max_parallel_deploys=3`` gives one)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        errs.add("cluster_max_parallel_deploys", f"{value!r} is not a whole number of at least 1",
+                 "how many hubs of the cluster may deploy at once, e.g. 5")
+        return DEFAULTS["cluster_max_parallel_deploys"]
+    return value
 
 
 def _read_open_access(errs: Errors, path: str, value: object, opt_in: bool) -> bool:
@@ -1070,6 +1083,7 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
     check_unknown_variables(errs, variables)
     hub = read_hub(errs, variables)
     cluster = read_cluster(errs, variables)
+    read_max_parallel(errs, _value(variables, "cluster_max_parallel_deploys"))
     jupyterhub = read_jupyterhub(errs, variables, cluster)
     binderhub = read_binderhub_service(errs, variables, cluster)
     charts = _read_str(errs, "hub_charts_dir", _value(variables, "hub_charts_dir"))

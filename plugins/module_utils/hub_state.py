@@ -92,7 +92,8 @@ def inputs_digest(variables: Mapping[str, Any], files: Mapping[str, str], code: 
 
 def deployed_revisions(helm_secrets: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], list[str]]:
     """From the metadata of helm's release Secrets: each release's deployed revision, and the
-    releases whose latest revision is pending (an interrupted or running helm)."""
+    releases whose latest revision is pending (an interrupted or running helm) or failed (an
+    upgrade made by hand that failed: what runs is not what was deployed)."""
     deployed: dict[str, int] = {}
     latest: dict[str, tuple[int, str]] = {}
     for item in helm_secrets:
@@ -102,7 +103,7 @@ def deployed_revisions(helm_secrets: Iterable[Mapping[str, Any]]) -> tuple[dict[
             deployed[name] = max(version, deployed.get(name, 0))
         if version > latest.get(name, (0, ""))[0]:
             latest[name] = (version, status)
-    pending = sorted(name for name, (_, status) in latest.items() if status.startswith("pending"))
+    pending = sorted(name for name, (_, status) in latest.items() if status.startswith("pending") or status == "failed")
     return deployed, pending
 
 
@@ -125,7 +126,7 @@ def why_not_skipped(record: Mapping[str, Any] | None, digest: str, deployed: Map
     if annotations.get(INPUTS_ANNOTATION) != digest:
         return "its inputs changed since the last rollout"
     if pending:
-        return f"release(s) pending: {', '.join(pending)}"
+        return f"release(s) pending or failed: {', '.join(pending)}"
     releases = recorded_releases(record)
     recorded = {name: int(release.get("revision", 0)) for name, release in releases.items()}
     if recorded != dict(deployed):

@@ -27,8 +27,9 @@ def cluster_chunks(hubs: Iterable[Mapping[str, object]], max_parallel: int) -> d
     for hub in hubs:
         cluster, stage = str(hub["cluster"]), hub.get("stage") if hub.get("stage") in STAGES else "production"
         by_cluster.setdefault(cluster, {s: [] for s in STAGES})[str(stage)].append(str(hub["host"]))
-        bound[cluster] = int(hub.get("max_parallel") or max_parallel)  # type: ignore[call-overload]
-        if bound[cluster] < 1:
+        given = hub.get("max_parallel")
+        bound[cluster] = max_parallel if given is None else given  # type: ignore[assignment]  # the model checked it
+        if not isinstance(bound[cluster], int) or isinstance(bound[cluster], bool) or bound[cluster] < 1:
             raise ValueError(f"cluster {cluster}: cluster_max_parallel_deploys must be at least 1, not {bound[cluster]}")
     return {cluster: [chunk for stage in STAGES for chunk in _chunks(sorted(stages[stage]), bound[cluster])]
             for cluster, stages in sorted(by_cluster.items())}

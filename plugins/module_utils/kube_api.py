@@ -9,11 +9,14 @@ about 1.5 CPU-seconds, and Ansible forks a new process for every task of every h
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import yaml
 from kubernetes import config
+from kubernetes.config.config_exception import ConfigException
 from urllib3 import Timeout
 
 JSON = "application/json"
@@ -43,12 +46,38 @@ def path(group_version: str, kind: str, namespace: str = "", name: str = "") -> 
     return "/".join(parts)
 
 
+class KubeConfigError(ValueError):
+    """The cluster's kubeconfig or context cannot be used; the message names the variable."""
+
+
+def check_kubeconfig(kubeconfig: str | None, context: str | None) -> Path:
+    """The kubeconfig file to use; raises KubeConfigError naming cluster_kubeconfig or
+    cluster_kube_context when the file is missing or unreadable or has no such context."""
+    given = bool(kubeconfig)
+    path = Path(kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config").expanduser()
+    where = "cluster_kubeconfig" if given else "cluster_kubeconfig (empty: $KUBECONFIG or ~/.kube/config)"
+    if not path.is_file():
+        raise KubeConfigError(f"{where}: {path} does not exist; expected the kubeconfig of the cluster")
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise KubeConfigError(f"{where}: {path} is not a readable kubeconfig ({error.__class__.__name__})") from None
+    contexts = [str(c.get("name")) for c in document.get("contexts") or [] if isinstance(c, dict)]
+    if context and context not in contexts:
+        raise KubeConfigError(f"cluster_kube_context: {context!r} is not a context of {path}; expected one of "
+                              f"{', '.join(contexts) or '(none)'}")
+    return path
+
+
 class Kube:
     """Requests to one cluster, from a kubeconfig (default: $KUBECONFIG or ~/.kube/config) and a context."""
 
     def __init__(self, kubeconfig: str | None = None, context: str | None = None) -> None:
-        config_file = str(Path(kubeconfig).expanduser()) if kubeconfig else None
-        self._client = config.new_client_from_config(config_file=config_file, context=context or None)
+        config_file = str(check_kubeconfig(kubeconfig, context))
+        try:
+            self._client = config.new_client_from_config(config_file=config_file, context=context or None)
+        except ConfigException as error:
+            raise KubeConfigError(f"cluster_kubeconfig: {config_file} cannot be used: {error}") from None
 
     def request(self, method: str, resource: str, *, query: dict[str, str] | None = None, body: object = None,
                 content_type: str = JSON, accept: str = JSON) -> dict[str, Any]:
@@ -97,13 +126,13 @@ class Kube:
     def delete(self, resource: str) -> dict[str, Any]:
         return self.request("DELETE", resource)
 
-    def ensure_namespace(self, namespace: str, labels: dict[str, str]) -> bool:
+    def ensure_namespace(self, namespace: str, labels: dict[str, str], annotations: dict[str, str] | None = None) -> bool:
         """Create the namespace when missing (True when created)."""
         if self.get_or_none(path("v1", "namespaces", name=namespace)) is not None:
             return False
+        metadata = {"name": namespace, "labels": labels, **({"annotations": annotations} if annotations else {})}
         try:
-            self.create(path("v1", "namespaces"), {"apiVersion": "v1", "kind": "Namespace",
-                                                   "metadata": {"name": namespace, "labels": labels}})
+            self.create(path("v1", "namespaces"), {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
         except KubeError as error:
             if error.status != 409:  # created meanwhile
                 raise

@@ -157,6 +157,22 @@ def _sops_error_hint(stderr: str) -> str:
     return hint if len(hint) <= _SOPS_ERROR_HINT_MAX else hint[:_SOPS_ERROR_HINT_MAX] + " ..."
 
 
+# What sops says when the file itself is damaged (its MAC or a value's authentication tag does
+# not match, or it is not sops YAML), as opposed to no key being available to open it.
+_CORRUPT_MARKERS = ("MAC mismatch", "message authentication failed", "Failed to decrypt MAC", "Error unmarshalling",
+                    "Error loading file", "Error walking tree", "could not unmarshal")
+
+
+def decrypt_failure(path: str, stderr: str) -> str:
+    """Why sops could not decrypt ``path``, in words: a corrupt file, or no usable key, and what sops said."""
+    hint = _sops_error_hint(stderr)
+    if any(marker.lower() in hint.lower() for marker in _CORRUPT_MARKERS):
+        return (f"sops could not decrypt {path}: the file is damaged (edited without sops, or truncated); restore it "
+                f"from version control or write it again with sops. sops said: {hint}")
+    return (f"sops could not decrypt {path}: none of its keys is available here (age identities in SOPS_AGE_KEY_FILE, "
+            f"or cloud KMS credentials). sops said: {hint}")
+
+
 def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
                  env: Mapping[str, str] | None = None, timeout: float = 120) -> str:
     """The decrypted text of the sops file at ``path``, in memory only (sops' stdout).
@@ -176,9 +192,7 @@ def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SopsDecryptError(f"sops could not decrypt {path}: {exc.__class__.__name__}") from None
     if proc.returncode != 0:
-        hint = _sops_error_hint(proc.stderr)
-        raise SopsDecryptError(f"sops could not decrypt {path} (exit {proc.returncode})"
-                               + (f": {hint}" if hint else ""))
+        raise SopsDecryptError(decrypt_failure(path, proc.stderr))
     return proc.stdout
 
 

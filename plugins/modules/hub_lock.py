@@ -15,6 +15,9 @@ description:
   - A stale Lease (expired, or its holder was a process on this host that is gone) is taken over;
     C(took_over) says why (also as a warning, shown at every verbosity), and the releases a killed
     run left pending may then be cleared.
+  - The namespace records its owner, annotations C(imagebuilding-hubs/hub) and
+    C(imagebuilding-hubs/cluster); O(state=acquired) for another hub or cluster fails before
+    anything changes. A namespace without an owner is claimed.
   - O(state=released) deletes the Lease when this run holds it. Check mode only reads.
 version_added: "1.0.0"
 author: imagebuilding-hubs
@@ -31,7 +34,10 @@ options:
     type: str
     required: true
   hub:
-    description: The hub's name, for messages.
+    description: The hub's name, for messages and as the namespace's owner.
+    type: str
+  cluster:
+    description: The hub's cluster (cluster_name), recorded with the namespace's owner.
     type: str
   duration:
     description: Seconds after which a lock not given back counts as stale.

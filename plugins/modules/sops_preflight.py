@@ -68,7 +68,7 @@ from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.sops_files import find_sops_config, nearest_existing_dir
+from ansible.module_utils.sops_files import decrypt_failure, find_sops_config, nearest_existing_dir
 
 _PROBE = b"imagebuilding_hubs_probe: not a secret\n"
 
@@ -145,11 +145,7 @@ def main() -> None:
     if result["exists"] and module.params["check_decrypt"]:
         rc, err = probe_decrypt(sops, path, cwd)
         if rc != 0:
-            module.fail_json(
-                msg=f"{who}sops cannot decrypt {path}: none of its keys is available here "
-                f"(age identities in SOPS_AGE_KEY_FILE, or cloud KMS credentials). sops said: {err}",
-                **result,
-            )
+            module.fail_json(msg=f"{who}{decrypt_failure(path, err)}", **result)
         result["decryptable"] = True
     module.exit_json(**result)
 
