@@ -76,5 +76,6 @@ def test_a_canary_that_fails_validation_stops_its_clusters_production_hubs(root:
             PRODUCTION: local_hub_vars(PRODUCTION, hub_stage="production", jupyterhub_storage={"type": "none"})}
     rc, output, rows = run(local_inventory(root / "canary", hubs), root / "canary.json")
     assert rc != 0
+    assert "hub_sentinel_misspelt_variable" in output, output[-6000:]
     assert [row["status"] for row in rows[PRODUCTION]] == ["not deployed: a canary of cluster local failed"], rows
     assert not {CANARY, PRODUCTION} & namespaces()

@@ -116,7 +116,9 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        # Rollouts: re-apply unchanged releases, health check timeout, the report's fact,
                        # waves, and how long a rollout lock left behind stays valid.
                        "hub_force", "hub_health_timeout", "hub_rollout_releases", "hub_rollout_plan",
-                       "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_unchanged")
+                       "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_unchanged",
+                       # Stop every hub when one fails validation.
+                       "hub_rollout_strict")
 # Variables with these prefixes belong to this model: an unknown one is a typo.
 CHECKED_PREFIXES = ("hub_", "jupyterhub_", "binderhub_service_")
 
