@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,19 @@ def local_inventory(directory: Path, hubs: dict[str, dict[str, Any]], values: di
     groups = {"all": {"children": {"provider_local": {"children": {"cluster_local": {"hosts": dict.fromkeys(hubs)}}}}}}
     (directory / "hosts.yml").write_text(yaml.safe_dump(groups))
     return directory
+
+
+def remove_namespaces(namespaces: Iterable[str], env: dict[str, str]) -> None:
+    """Uninstall every helm release of the namespaces (their cluster-scoped objects go with them),
+    then delete the namespaces without waiting: a test's clean-up."""
+    for namespace in namespaces:
+        listed = subprocess.run(["helm", "list", "-n", namespace, "-a", "-q"], env=env, capture_output=True, text=True,
+                                check=False)
+        for name in listed.stdout.split():
+            subprocess.run(["helm", "uninstall", name, "-n", namespace, "--wait=false"], env=env, capture_output=True,
+                           check=False)
+        subprocess.run(["kubectl", "delete", "namespace", namespace, "--ignore-not-found", "--wait=false"], env=env,
+                       capture_output=True, check=False)
 
 
 def release(hub: str, chart: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, run_playbook
+from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
 
 GOOD, BAD, CANARY, PRODUCTION = "iso-good", "iso-bad", "iso-canary", "iso-prod"
 BROKEN = {"hub_sentinel_misspelt_variable": True}  # refused by the hub model: an unknown hub_* variable
@@ -40,12 +40,7 @@ def root(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     try:
         yield directory
     finally:
-        env = project_env(KUBECONFIG=str(kubeconfig))
-        for hub in (GOOD, BAD, CANARY, PRODUCTION):
-            for release in (hub, f"{hub}-binderhub"):
-                subprocess.run(["helm", "uninstall", release, "-n", hub], env=env, capture_output=True, check=False)
-            subprocess.run(["kubectl", "delete", "namespace", hub, "--ignore-not-found", "--wait=false"], env=env,
-                           capture_output=True, check=False)
+        remove_namespaces((GOOD, BAD, CANARY, PRODUCTION), project_env(KUBECONFIG=str(kubeconfig)))
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,16 @@ from typing import Any
 
 import pytest
 import yaml
-from support import LOCAL_INVENTORY, PlaybookRun, local_hub_vars, local_inventory, project_env, release, run_playbook
+from support import (
+    LOCAL_INVENTORY,
+    PlaybookRun,
+    local_hub_vars,
+    local_inventory,
+    project_env,
+    release,
+    remove_namespaces,
+    run_playbook,
+)
 
 PLAYBOOK = "playbooks/hub.yml"
 # hub -> (stage, dask-gateway, image pull secret)
@@ -63,16 +72,6 @@ def revisions() -> dict[tuple[str, str], str]:
     return {(hub, name): entry["revision"] for hub in HUBS for name, entry in helm_list(hub).items()}
 
 
-def cleanup(env: dict[str, str]) -> None:
-    """Uninstall (cluster-scoped objects go with their release), then delete the namespaces."""
-    for hub in HUBS:
-        for name in helm_list(hub) if subprocess.run(["kubectl", "get", "ns", hub], env=env, capture_output=True,
-                                                     check=False).returncode == 0 else {}:
-            subprocess.run(["helm", "uninstall", name, "-n", hub, "--wait=false"], env=env, capture_output=True, check=False)
-        subprocess.run(["kubectl", "delete", "namespace", hub, "--ignore-not-found", "--wait=false"], env=env,
-                       capture_output=True, check=False)
-
-
 @pytest.fixture(scope="module")
 def fleet(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not (LOCAL_INVENTORY / ".sops.yaml").exists():
@@ -84,7 +83,7 @@ def fleet(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         assert first.rc == 0, first.output[-8000:]
         yield {"inventory": inventory, "first": first, "env": env}
     finally:
-        cleanup(env)
+        remove_namespaces(HUBS, env)
 
 
 def test_every_hub_of_the_cluster_is_deployed_with_releases_named_after_it(fleet: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, release, run_playbook
+from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, release, remove_namespaces, run_playbook
 
 OWNER, INTRUDER, NAMESPACE = "owner-hub", "intruder-hub", "owned-namespace"
 
@@ -38,11 +38,7 @@ def inventory(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         assert first.rc == 0, first.output[-6000:]
         yield directory
     finally:
-        for chart in ("jupyterhub", "binderhub-service"):
-            subprocess.run(["helm", "uninstall", release(OWNER, chart), "-n", NAMESPACE], env=env, capture_output=True,
-                           check=False)
-        subprocess.run(["kubectl", "delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false"], env=env,
-                       capture_output=True, check=False)
+        remove_namespaces([NAMESPACE], env)
 
 
 def test_the_namespace_records_its_hub_and_cluster(inventory: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, run_playbook
+from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
 
 HUB = "legacy-names"
 OLD_NAMES = {"jupyterhub_release_name": "jupyterhub", "binderhub_service_release_name": "binderhub-service"}
@@ -47,10 +47,7 @@ def legacy(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         assert first.rc == 0, first.output[-6000:]
         yield root
     finally:
-        for name in releases():
-            subprocess.run(["helm", "uninstall", name, "-n", HUB], env=env, capture_output=True, check=False)
-        subprocess.run(["kubectl", "delete", "namespace", HUB, "--ignore-not-found", "--wait=false"], env=env,
-                       capture_output=True, check=False)
+        remove_namespaces([HUB], env)
 
 
 def test_new_default_names_are_refused_naming_the_deployed_release(legacy: Path) -> None:

@@ -28,6 +28,7 @@ from support import (
     local_inventory,
     project_env,
     release,
+    remove_namespaces,
     run_playbook,
 )
 
@@ -80,11 +81,7 @@ def hub(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         assert again.rc == 0 and LOCK_TASK not in again.output, again.output[-6000:]  # skipped: nothing changed
         yield deployed
     finally:
-        for chart in ("jupyterhub", "binderhub-service"):
-            subprocess.run(["helm", "uninstall", release(HUB, chart), "-n", HUB], env=env, capture_output=True,
-                           check=False)
-        subprocess.run(["kubectl", "delete", "namespace", HUB, "--ignore-not-found", "--wait=false"], env=env,
-                       capture_output=True, check=False)
+        remove_namespaces([HUB], env)
 
 
 def edit_secret(hub: Hub) -> None:

@@ -16,7 +16,7 @@ second ("invalid ownership metadata") after its namespace was made. Caught here,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible.module_utils.chart_names import cluster_scoped_objects
@@ -62,14 +62,19 @@ def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | No
                        secrets_file=secrets_file)
 
 
-def _shared(hubs: Iterable[HubIdentity], key: str) -> dict[tuple[str, ...], list[HubIdentity]]:
-    users: dict[tuple[str, ...], list[HubIdentity]] = {}
-    for hub in hubs:
-        value = {"hub_name": (hub.cluster, hub.name), "hub_namespace": (hub.cluster, hub.namespace),
-                 "secrets_dir": (hub.secrets_file,)}[key]
-        if all(value):
-            users.setdefault(value, []).append(hub)
-    return {value: found for value, found in users.items() if len(found) > 1}
+# What two hubs may not share: the variable, the value compared (per cluster or fleet-wide), what it
+# is of the other hub(s) and what is expected instead.
+SHARED_RULES: tuple[tuple[str, Callable[[HubIdentity], tuple[str, ...]], str, str], ...] = (
+    ("hub_name", lambda hub: (hub.cluster, hub.name), "the hub_name of host(s) {others} on cluster {cluster!r}",
+     "a hub_name of its own per cluster (it defaults to the inventory hostname)"),
+    ("secrets_dir", lambda hub: (hub.secrets_file,), "the secret values file of host(s) {others}",
+     "a secret values file of its own (hubs of one name on several clusters need a secrets_dir per cluster, "
+     'e.g. "{{ inventory_dir }}/secrets/{{ cluster_name }}")'),
+    ("hub_namespace", lambda hub: (hub.cluster, hub.namespace), "the namespace of hub(s) {others} on cluster {cluster!r}",
+     "a namespace of its own per cluster (it defaults to hub_name)"),
+)
+RULE_VALUES = {"hub_name": lambda hub: repr(hub.name), "secrets_dir": lambda hub: hub.secrets_file,
+               "hub_namespace": lambda hub: repr(hub.namespace)}
 
 
 def _others(hub: HubIdentity, found: list[HubIdentity]) -> str:
@@ -81,24 +86,16 @@ def duplicate_problems(hubs: Iterable[HubIdentity]) -> dict[str, list[str]]:
     its cluster, or its secret values file with any other hub; hubs without duplicates are absent."""
     hubs = list(hubs)
     problems: dict[str, list[str]] = {}
-    for found in _shared(hubs, "hub_name").values():
-        for hub in found:
-            problems.setdefault(hub.host, []).append(
-                f"hub {hub.host!r}: hub_name: {hub.name!r} is also the hub_name of host(s) {_others(hub, found)} on "
-                f"cluster {hub.cluster!r}; expected a hub_name of its own per cluster (it defaults to the inventory "
-                "hostname)")
-    for found in _shared(hubs, "secrets_dir").values():
-        for hub in found:
-            problems.setdefault(hub.host, []).append(
-                f"hub {hub.host!r}: secrets_dir: {hub.secrets_file} is also the secret values file of host(s) "
-                f"{_others(hub, found)}; expected a secret values file of its own (hubs of one name on several "
-                "clusters need a secrets_dir per cluster, e.g. \"{{ inventory_dir }}/secrets/{{ cluster_name }}\")")
-    for found in _shared(hubs, "hub_namespace").values():
-        for hub in found:
-            problems.setdefault(hub.host, []).append(
-                f"hub {hub.host!r}: hub_namespace: {hub.namespace!r} is also the namespace of hub(s) "
-                f"{_others(hub, found)} on cluster {hub.cluster!r}; "
-                "expected a namespace of its own per cluster (it defaults to hub_name)")
+    for variable, key, what, expected in SHARED_RULES:
+        users: dict[tuple[str, ...], list[HubIdentity]] = {}
+        for hub in hubs:
+            if all(key(hub)):
+                users.setdefault(key(hub), []).append(hub)
+        for found in (found for found in users.values() if len(found) > 1):
+            for hub in found:
+                also = what.format(others=_others(hub, found), cluster=hub.cluster)
+                problems.setdefault(hub.host, []).append(
+                    f"hub {hub.host!r}: {variable}: {RULE_VALUES[variable](hub)} is also {also}; expected {expected}")
     _cluster_object_problems(hubs, problems)
     return problems
 
