@@ -29,6 +29,7 @@ the task's arguments or its result; helm's messages are redacted before they are
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -89,13 +90,18 @@ class Deploy:
         self.ref, self.values, self.secrets, self.args = ref, values, secrets, args
         self.values_yaml = yaml.safe_dump(values)
         self.digest = desired_state_digest(ref.chart_ref, ref.chart_version, values)
-        self.kube = Kube(args.get("kubeconfig"), args.get("kube_context"))
         self.env = helm_environment(args.get("kubeconfig"))
         self.helm = str(args.get("helm") or "helm")
         self.timeout = str(args.get("timeout") or "5m0s")
         self.started = time.time()
         self.notes: list[str] = []
         self.ran: list[str] = []  # the helm commands run (diff, upgrade, rollback, uninstall), for the record
+
+    @functools.cached_property
+    def kube(self) -> Kube:
+        """The cluster's API, made at first use: a kubeconfig that cannot be used fails the release's
+        deploy (KubeConfigError, naming the variable) like any other cluster error."""
+        return Kube(self.args.get("kubeconfig"), self.args.get("kube_context"))
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)  # type: ignore[arg-type]
@@ -257,14 +263,7 @@ class ActionModule(ActionBase):
 
     def _deploy_release(self, rendered: dict[str, Any], key: str, args: dict[str, Any], hub: str) -> dict[str, Any]:
         ref = ReleaseRef.from_mapping(rendered["releases"][key], str(args["kube_context"] or ""))
-        try:
-            deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
-        except KubeConfigError as error:  # the role used without hub.yml, whose lock task would say it first
-            return {"failed": True, "msg": f"hub {hub}: {error}",
-                    "rollout": {"hub": hub, "cluster": args.get("cluster") or "", "release": ref.name,
-                                "namespace": ref.namespace, "chart": key, "chart_version": ref.chart_version,
-                                "revision_before": 0, "revision_after": 0, "status": "failed", "helm": [],
-                                "started": round(time.time(), 3), "duration": 0.0}}
+        deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
         try:
             outcome = self._deploy(deploy, str(rendered["releases"][key]["chart"]))
         except (RuntimeError, KubeError, KubeConfigError, HTTPError, OSError) as error:
