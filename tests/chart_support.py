@@ -238,14 +238,15 @@ def _set_path(data: dict[str, Any], dotted: str, value: object) -> None:
 @functools.cache
 def hub_render(case: HubCase) -> HubRender:
     from ansible.module_utils.hub_model import AUTHENTICATOR_CLASS_NAMES
-    from ansible.module_utils.hub_render import render_hub
-    from ansible.module_utils.hub_values import BINDER_TOKEN_KEY, missing_secret_keys, release_values
+    from ansible.module_utils.hub_render import final_values, render_model
+    from ansible.module_utils.hub_values import BINDER_TOKEN_KEY, missing_secret_keys
     from ansible.module_utils.sealed_values import hub_sealed_values
 
     hub = inventory_hub(case.host, case.inventory)
     variables = {**hub.variables, **dict(case.overrides)}
     registry = local_registry_definition(hub)
-    rendered = render_hub(variables, registry, base_dir=hub.inventory_dir)
+    rendering = render_model(variables, registry, base_dir=hub.inventory_dir)
+    rendered = rendering.result()
     # The secret values file as the secrets role writes it (registry credentials, the binder
     # token), plus the OAuth client secret a person adds.
     current: dict[str, Any] = {}
@@ -257,7 +258,8 @@ def hub_render(case: HubCase) -> HubRender:
     secrets = hub_sealed_values(current, registry=registry, tokens=[{"path": BINDER_TOKEN_KEY, "length": 64}])
     missing = missing_secret_keys(secrets, rendered["required_secret_keys"])
     assert missing == [], f"{case.case_id}: placeholder secret values lack {missing}"
-    values = {key: release_values(release_vals, secrets, key) for key, release_vals in rendered["values"].items()}
+    # The final values, checked by the release rules (against the genuine charts' schemas too).
+    values = final_values(rendering, secrets, "the secret values file")
     return HubRender(case=case, name=rendered["hub"], namespace=rendered["namespace"], domain=str(variables["hub_domain"]),
                      variables=variables, registry=registry, releases=rendered["releases"], values=values,
                      secrets=secrets)

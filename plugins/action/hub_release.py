@@ -62,7 +62,7 @@ from ansible.module_utils.hub_helm import (
 )
 from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
 from ansible.module_utils.hub_objects import apply_object
-from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
+from ansible.module_utils.hub_render import RenderError, render_model, sops_environment, with_secret_values
 from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status, settles
 from ansible.module_utils.hub_values import plain, redact
 from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
@@ -235,11 +235,11 @@ class ActionModule(ActionBase):
 
     def _render(self, task_vars: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         """The hub's final values per release, its secret values decrypted in this process only."""
-        rendered = render_hub(collect_variables(task_vars, self._templar.template),
-                              self._templar.template(task_vars.get("registry_definition")),
-                              base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
-                              decrypt=True)
-        final = with_secret_values(rendered, str(args["secrets_file"]), [str(r) for r in args["releases"]],
+        rendering = render_model(collect_variables(task_vars, self._templar.template),
+                                 self._templar.template(task_vars.get("registry_definition")),
+                                 base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
+                                 decrypt=True)
+        final = with_secret_values(rendering, str(args["secrets_file"]), [str(r) for r in args["releases"]],
                                    sops_binary=str(args.get("sops_binary") or "sops"),
                                    env=sops_environment(args.get("age_keyfile")))
         return plain(final)  # type: ignore[return-value]  # templated strings -> str, for YAML and digests

@@ -28,7 +28,7 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_model import collect_variables
-from ansible.module_utils.hub_render import RenderError, render_hub, sops_environment, with_secret_values
+from ansible.module_utils.hub_render import RenderError, render_model, sops_environment, with_secret_values
 
 
 class ActionModule(ActionBase):
@@ -49,11 +49,12 @@ class ActionModule(ActionBase):
         if definition is None:
             definition = self._templar.template(task_vars.get("registry_definition"))
         try:
-            rendered = render_hub(collect_variables(task_vars, self._templar.template), definition,
-                                  base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
-                                  decrypt=decrypt)
+            rendering = render_model(collect_variables(task_vars, self._templar.template), definition,
+                                     base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
+                                     decrypt=decrypt)
+            rendered = rendering.result()
             if args.get("secrets_file"):
-                rendered = with_secret_values(rendered, str(args["secrets_file"]), args.get("releases"),
+                rendered = with_secret_values(rendering, str(args["secrets_file"]), args.get("releases"),
                                               sops_binary=str(args.get("sops_binary") or "sops"),
                                               env=sops_environment(args.get("age_keyfile")))
         except RenderError as error:

@@ -15,6 +15,13 @@ After the role's type tasks (quay robot, terraform key), in the task's worker pr
    ``registry_login``, run here); in check mode not when the htpasswd entry would change.
 4. ``registry_definition``: the checked definition with the password, as a fact.
 
+With ``verify_only: true`` (the role's validate entry point, before anything changes) it
+changes nothing and returns no password: it logs in with the password the registry already
+has (given, or kept in the secret values file and not rotated), or, when the rollout is about
+to make it (a new htpasswd entry, a quay robot, a terraform key), checks that the registry
+answers over verified TLS. ``verified: true`` in its result lets the rollout's own step skip
+logging in again with that same password.
+
 The result holds the password (the fact): the task has ``no_log: true`` and
 ``failed_when: false``, and the role's next task reports ``error`` (which never holds a
 secret) when there is one.
@@ -36,6 +43,7 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.controller_module import ControllerModuleAction
+from ansible.module_utils.registry_client import RegistryLoginError, reach
 from ansible.module_utils.sops_files import SopsDecryptError, sops_decrypt
 
 PASSWORD_PATH = ("binderhub-service", "buildPodsRegistryCredentials", "password")
@@ -60,27 +68,60 @@ class RegistryAccessError(Exception):
 
 class ActionModule(ControllerModuleAction):
     _requires_connection = False
-    _VALID_ARGS = frozenset(("checked",))
+    _VALID_ARGS = frozenset(("checked", "verify_only", "verified"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         # ActionBase.run: this action is not one module; it runs htpasswd_user and registry_login itself
         result = super(ControllerModuleAction, self).run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        if not self._task.no_log:
-            return {**result, "failed": True, "msg": "registry_access: the task needs no_log: true (its result holds "
-                    "the registry password)"}
         checked = self._templar.template(self._task.args.get("checked"))
         var = self._variables(task_vars)
         hub = str(task_vars.get("inventory_hostname"))
+        if boolean(self._task.args.get("verify_only") or False, strict=False):
+            try:
+                return {**result, "changed": False, "verified": self._verify(checked, var, task_vars, hub)}
+            except (RegistryAccessError, SopsDecryptError, yaml.YAMLError) as error:
+                return {**result, "changed": False, "failed": True, "msg": self._error(error, var, hub)}
+        if not self._task.no_log:
+            return {**result, "failed": True, "msg": "registry_access: the task needs no_log: true (its result holds "
+                    "the registry password)"}
         try:
             definition, changed = self._access(checked, var, task_vars, hub)
         except (RegistryAccessError, SopsDecryptError, yaml.YAMLError) as error:
-            message = str(error) if isinstance(error, RegistryAccessError) else (
-                f"hub '{hub}': the registry password kept in {var['registry_secrets_file']} cannot be read: "
-                f"{error if isinstance(error, SopsDecryptError) else 'unreadable YAML'}")
-            return {**result, "changed": False, "error": message}
+            return {**result, "changed": False, "error": self._error(error, var, hub)}
         return {**result, "changed": changed, "ansible_facts": {"registry_definition": definition}}
+
+    @staticmethod
+    def _error(error: Exception, var: dict[str, Any], hub: str) -> str:
+        if isinstance(error, RegistryAccessError):
+            return str(error)
+        return (f"hub '{hub}': the registry password kept in {var['registry_secrets_file']} cannot be read: "
+                f"{error if isinstance(error, SopsDecryptError) else 'unreadable YAML'}")
+
+    def _verify(self, checked: dict[str, Any], var: dict[str, Any], task_vars: dict[str, Any], hub: str) -> bool:
+        """Log in with the password the registry has already, else reach it; True when logged in."""
+        if not boolean(var["registry_verify"], strict=False):
+            return False
+        definition = checked["definition"]
+        rotate = boolean(var["registry_rotate"] or False, strict=False)
+        source = checked.get("password_source")
+        if source == "given":
+            password = self._password(checked, var)
+        elif source in ("secrets_file", "htpasswd") and checked.get("secrets_file_exists") and not rotate:
+            password = kept_password(str(var["registry_secrets_file"]))
+        else:  # the rollout makes it: a new htpasswd entry, a quay robot, a terraform key
+            password = ""
+        if password:
+            self._login(definition, password, var, task_vars, hub)
+            return True
+        try:
+            reach(definition["url"], ca_file=var["registry_ca_file"] or None,
+                  validate_certs=boolean(var["registry_validate_certs"], strict=False))
+        except RegistryLoginError as error:
+            raise RegistryAccessError(f"hub '{hub}': registry {definition['url']} cannot be reached: {error.message}") \
+                from None
+        return False
 
     def _variables(self, task_vars: dict[str, Any]) -> dict[str, Any]:
         names = ("registry_type", "registry_password", "registry_quay_robot_token", "registry_secrets_file",
@@ -117,7 +158,8 @@ class ActionModule(ControllerModuleAction):
         if not password and not self._task.check_mode:
             raise RegistryAccessError(f"hub '{hub}': no password for registry {definition['url']} "
                                       f"(user '{definition['username']}')")
-        if (boolean(var["registry_verify"], strict=False) and password
+        verified = boolean(self._task.args.get("verified") or False, strict=False)  # same password, logged in
+        if (boolean(var["registry_verify"], strict=False) and password and not (verified and not htpasswd_changed)
                 and not (self._task.check_mode and htpasswd_changed)):
             self._login(definition, password, var, task_vars, hub)
         return {**definition, "password": password}, htpasswd_changed

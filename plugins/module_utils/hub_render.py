@@ -8,21 +8,27 @@ leave the worker process). Every error names the hub and the file, never a value
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible.module_utils.hub_model import HubModelError, build_model, decrypt_values_files
+from ansible.module_utils.chart_cache import cached_chart_dir
+from ansible.module_utils.hub_model import Errors, HubModel, HubModelError, Release, build_model, decrypt_values_files
 from ansible.module_utils.hub_values import (
     BINDER_TOKEN_KEY,
+    RegistryView,
     missing_secret_keys,
     nfs_objects,
     registry_view,
     release_values,
     render_values,
     required_secret_keys,
+    toolkit_values,
 )
+from ansible.module_utils.release_rules import Layer, check_final_values, check_secret_sections
 from ansible.module_utils.sops_files import SopsDecryptError, is_sops_encrypted, sops_decrypt
 
 
@@ -42,8 +48,43 @@ class RenderError(ValueError):
         self.details = details
 
 
-def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False) -> dict[str, Any]:
-    """The hub's rendered values and what the roles need with them (``hub_values``' result keys)."""
+@dataclass(frozen=True)
+class Rendering:
+    """A hub's model, registry view and values per release before the secret values file,
+    with the layers they were merged from (for messages naming the file that set a value)."""
+
+    model: HubModel
+    registry: RegistryView
+    layers: list[Layer]
+    values: dict[str, dict[str, Any]]
+    decrypted: bool
+
+    def result(self) -> dict[str, Any]:
+        """What ``hub_values`` returns (and ``with_secret_values`` takes)."""
+        model = self.model
+        rendered: dict[str, Any] = {
+            "hub": model.hub.name,
+            "values": self.values,
+            "encrypted_values_files": [f.path for f in model.values_files if f.encrypted],
+            "releases": {key: dict(release.__dict__) for key, release in model.releases.items()},
+            "objects": nfs_objects(model),
+            "namespace": model.hub.namespace,
+            "required_secret_keys": required_secret_keys(model, self.registry),
+        }
+        if self.decrypted:
+            rendered["secret_values"] = [f.content for f in model.values_files if f.encrypted]
+        return rendered
+
+
+def values_file_source(index: int, path: str, base_dir: str) -> str:
+    """How messages name an extra values file: its variable and its path (relative to the inventory)."""
+    shown = os.path.relpath(path, base_dir) if base_dir and Path(path).is_absolute() else path
+    return f"hub_values_files[{index}] ({shown})"
+
+
+def render_model(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False) -> Rendering:
+    """The hub's rendering: the model validated, the registry view checked, the encrypted values
+    files decrypted in memory when ``decrypt``."""
     try:
         model = build_model(variables, base_dir=base_dir)
     except HubModelError as error:
@@ -55,36 +96,69 @@ def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, 
         registry = registry_view(definition, model.hub.name)
     except ValueError as error:
         raise RenderError(str(error)) from None
-    encrypted = [f.path for f in model.values_files if f.encrypted]
-    secret_values: list[dict[str, Any]] = []
-    if decrypt and encrypted:
+    if decrypt and any(f.encrypted for f in model.values_files):
         try:
             model = decrypt_values_files(model, sops_decrypt)
         except HubModelError as error:
             raise RenderError(str(error), errors=error.errors, hub=error.hub, decrypt_error=str(error)) from None
-        secret_values = [f.content for f in model.values_files if f.encrypted]
-    rendered: dict[str, Any] = {
-        "hub": model.hub.name,
-        "values": render_values(model, registry),
-        "encrypted_values_files": encrypted,
-        "releases": {key: dict(release.__dict__) for key, release in model.releases.items()},
-        "objects": nfs_objects(model),
-        "namespace": model.hub.namespace,
-        "required_secret_keys": required_secret_keys(model, registry),
-    }
-    if decrypt:
-        rendered["secret_values"] = secret_values
-    return rendered
+    toolkit = toolkit_values(model, registry)
+    layers = [Layer("the toolkit's values", toolkit)]
+    layers += [Layer(values_file_source(index, f.path, base_dir), f.content)
+               for index, f in enumerate(model.values_files)]
+    return Rendering(model, registry, layers, render_values(model, registry), decrypt)
 
 
-def with_secret_values(rendered: dict[str, Any], secrets_file: str, releases: list[str] | None, *,
+def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False) -> dict[str, Any]:
+    """The hub's rendered values and what the roles need with them (``hub_values``' result keys)."""
+    return render_model(variables, definition, base_dir=base_dir, decrypt=decrypt).result()
+
+
+def chart_schema(release: Release) -> dict[str, Any] | None:
+    """The chart's ``values.schema.json`` when the chart is on disk (a chart directory, or an
+    upstream chart the preflight resolved into the chart cache), else None (helm checks it)."""
+    for directory in (Path(release.chart_ref), cached_chart_dir(release)):
+        schema = directory / "values.schema.json" if directory else None
+        if schema is not None and schema.is_file():
+            try:
+                content = json.loads(schema.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return None
+            return content if isinstance(content, dict) else None
+    return None
+
+
+def check_final(rendering: Rendering, secrets: dict[str, Any], secrets_source: str,
+                final: dict[str, dict[str, Any]]) -> None:
+    """Raise RenderError naming every problem of the releases' final values (no value shown)."""
+    errs = Errors(hub=rendering.model.hub.name)
+    check_secret_sections(errs, secrets_source, secrets)
+    layers = [*rendering.layers, Layer(secrets_source, secrets)]
+    schemas = {key: chart_schema(rendering.model.releases[key]) for key in final}
+    messages = errs.messages + check_final_values(rendering.model, rendering.registry, layers, final, schemas)
+    if messages:
+        error = HubModelError(rendering.model.hub.name, messages)
+        raise RenderError(str(error), errors=messages, hub=rendering.model.hub.name)
+
+
+def final_values(rendering: Rendering, secrets: dict[str, Any], secrets_source: str,
+                 releases: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Each release's final values (rendered values, the secret values file on top), checked."""
+    wanted = [str(r) for r in releases or rendering.values]
+    final = {key: release_values(rendering.values[key], secrets, key) for key in wanted if key in rendering.values}
+    check_final(rendering, secrets, secrets_source, final)
+    return final
+
+
+def with_secret_values(rendering: Rendering, secrets_file: str, releases: list[str] | None, *,
                        sops_binary: str, env: dict[str, str]) -> dict[str, Any]:
-    """``rendered`` plus each release's final values (rendered values, the hub's secret values
-    file on top: ``release_values``) and every decrypted value (``secret_values``, for redaction).
+    """The rendering's result plus each release's final values (rendered values, the hub's
+    secret values file on top: ``release_values``), checked by the release rules, and every
+    decrypted value (``secret_values``, for redaction).
 
-    Raises RenderError when the file is missing, not sops-encrypted, cannot be decrypted or
-    lacks a key the releases need.
+    Raises RenderError when the file is missing, not sops-encrypted, cannot be decrypted, lacks
+    a key the releases need, or the final values break a rule.
     """
+    rendered = rendering.result()
     hub = rendered["hub"]
     wanted_releases = [str(r) for r in releases or rendered["values"]]
     secrets = decrypt_secrets_file(hub, secrets_file, sops_binary=sops_binary, env=env)
@@ -96,8 +170,7 @@ def with_secret_values(rendered: dict[str, Any], secrets_file: str, releases: li
         raise RenderError(f"hub {hub}: {secrets_file} lacks {', '.join(missing)}; expected the secrets role to write "
                           f"them (or scripts/hub-secrets set {hub} <key>)")
     return {**rendered,
-            "release_values": {release: release_values(rendered["values"][release], secrets, release)
-                               for release in wanted_releases if release in rendered["values"]},
+            "release_values": final_values(rendering, secrets, f"the secret values file {secrets_file}", wanted_releases),
             "secret_values": {"secrets_file": secrets, "values_files": rendered.get("secret_values") or []}}
 
 

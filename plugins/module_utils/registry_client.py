@@ -251,6 +251,15 @@ def check_push(url: str, authorization: str, repository: str, context: ssl.SSLCo
         request("DELETE", target, context, {"Authorization": authorization}, timeout=timeout)
 
 
+def reach(url: str, *, ca_file: str | None = None, validate_certs: bool = True, timeout: float = 20.0) -> None:
+    """The registry answers its API over verified TLS (before there are credentials to log in
+    with); raise RegistryLoginError (unknown host, unreachable, TLS, not a registry)."""
+    probe = request("GET", _v2(url), ssl_context(ca_file, validate_certs), timeout=timeout)
+    if probe.status not in (200, 401):
+        raise RegistryLoginError("protocol", f"{url} is not an OCI distribution registry API "
+                                 f"(GET /v2/ answered HTTP {probe.status})")
+
+
 def login(
     url: str,
     username: str,

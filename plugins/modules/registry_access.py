@@ -32,6 +32,22 @@ options:
         C(htpasswd_managed), C(secrets_file_exists)).
     type: dict
     required: true
+  verify_only:
+    description:
+      - Change nothing and return no password (the role's validate entry point, before a rollout
+        changes anything) - log in with the password the registry already has (given, or kept in
+        the secret values file and not rotated), or, when the rollout makes the password (a new
+        htpasswd entry, a quay robot, a terraform key), check that the registry answers over
+        verified TLS. The task needs no C(no_log).
+    type: bool
+    default: false
+  verified:
+    description:
+      - The C(verified) result of a O(verify_only) run of this hub earlier in the run - it logged in
+        with the password this run uses, so the login is not repeated (unless the htpasswd entry
+        changed).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -52,6 +68,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+verified:
+  description: With O(verify_only) - whether it logged in (false - it only reached the registry).
+  returned: with verify_only
+  type: bool
 error:
   description: Why the registry cannot be used (names the hub and the registry, never a secret).
   returned: on failure

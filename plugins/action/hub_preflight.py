@@ -1,0 +1,111 @@
+"""Action plugin ``hub_preflight``: everything a hub's rollout needs, checked before it changes anything.
+
+Runs in the validate play, on the controller, in the task's worker process:
+
+1. The hub model (every variable; the same errors as ``hub_model``).
+2. Each release's chart: an upstream chart's pinned version is pulled into the chart cache
+   (``module_utils/chart_cache.py``), so a version that does not exist or a repository that
+   does not answer fails here, naming the variable; a chart directory's version was checked
+   against the pin by the model.
+3. The hub's sops-encrypted ``hub_values_files`` and its secret values file (when it exists;
+   the secrets role writes it on the first rollout) decrypted in memory, with
+   ``secrets_extra_values`` on top as the secrets role would write them.
+4. The final values of every release checked by the release rules
+   (``module_utils/release_rules.py``) and the charts' schemas, each problem naming the hub,
+   the file that set the value and the key path; a secret a person must add (the OAuth client
+   secret) missing from the secret values file.
+
+No decrypted value is in the task's arguments, its result or its messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ansible.module_utils
+from ansible.plugins.action import ActionBase
+
+_PLUGINS = Path(__file__).resolve().parent.parent
+if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
+
+from ansible.module_utils.chart_cache import ChartResolveError, resolve_chart
+from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
+from ansible.module_utils.hub_render import (
+    RenderError,
+    Rendering,
+    decrypt_secrets_file,
+    final_values,
+    render_model,
+    sops_environment,
+)
+from ansible.module_utils.hub_values import deep_merge, missing_secret_keys, plain
+from ansible.module_utils.sealed_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
+
+ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")
+
+
+def written_by_rollout(generated_tokens: object) -> set[str]:
+    """Secret keys the secrets role writes itself (registry credentials, generated tokens)."""
+    tokens = {str(t.get("path")) for t in generated_tokens or [] if isinstance(t, dict)}
+    return {*REGISTRY_PASSWORD_PATHS, *IMAGE_PULL_KEYS, *tokens}
+
+
+class ActionModule(ActionBase):
+    _requires_connection = False
+    _VALID_ARGS = frozenset(ARGS)
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        args = {key: self._task.args.get(key) for key in ARGS}
+        try:
+            rendering = render_model(collect_variables(task_vars, self._templar.template), args["registry"],
+                                     base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), decrypt=True)
+            charts = self._resolve_charts(rendering, args)
+            self._check_values(rendering, args, task_vars)
+        except RenderError as error:
+            return {**result, "failed": True, "msg": str(error), **error.details}
+        return {**result, "changed": False, "hub": rendering.model.hub.name, "charts": charts}
+
+    def _resolve_charts(self, rendering: Rendering, args: dict[str, Any]) -> dict[str, str]:
+        """Where each release's chart is (upstream ones pulled into the cache)."""
+        hub, found, errors = rendering.model.hub.name, {}, []
+        for key, release in rendering.model.releases.items():
+            try:
+                cached = resolve_chart(release, helm=str(args.get("helm") or "helm"))
+            except ChartResolveError as error:
+                where = release.chart_repo_url or release.chart_ref
+                errors.append(f"hub {hub!r}: {RELEASE_PREFIXES[key]}_chart_version: chart {release.chart} "
+                              f"{release.chart_version} cannot be fetched from {where}: {error}; expected a version "
+                              f"that {RELEASE_PREFIXES[key]}_chart_repo/_chart_ref has")
+                continue
+            found[key] = str(cached or release.chart_ref)
+        if errors:
+            raise RenderError(f"hub {hub!r}: nothing was changed:\n- " + "\n- ".join(errors), errors=errors, hub=hub)
+        return found
+
+    def _check_values(self, rendering: Rendering, args: dict[str, Any], task_vars: dict[str, Any]) -> None:
+        hub = rendering.model.hub.name
+        path = str(args.get("secrets_file") or "")
+        secrets: dict[str, Any] = {}
+        source = "the secrets role's secrets_extra_values"
+        if path and Path(path).is_file():
+            secrets = decrypt_secrets_file(hub, path, sops_binary=str(args.get("sops_binary") or "sops"),
+                                           env=sops_environment(args.get("age_keyfile")))
+            source = f"the secret values file {path}"
+        # Read here, never passed as an argument (it may hold secrets), as hub_secret_values does.
+        extra = plain(self._templar.template(task_vars.get("secrets_extra_values") or {}))
+        if extra:
+            if not isinstance(extra, dict):
+                raise RenderError(f"hub {hub!r}: secrets_extra_values: is not a mapping; expected chart sections")
+            secrets = deep_merge(secrets, extra)
+        final_values(rendering, plain(secrets), source)  # type: ignore[arg-type]
+        needed = set(rendering.result()["required_secret_keys"]) - written_by_rollout(args.get("tokens"))
+        missing = missing_secret_keys(secrets, sorted(needed))
+        if missing:
+            raise RenderError(f"hub {hub!r}: the secret values file {path} lacks {', '.join(missing)}; expected it "
+                              f"there before the first rollout (scripts/hub-secrets set {hub} <key>, or "
+                              "secrets_extra_values); nothing was changed")
