@@ -383,14 +383,6 @@ def test_values_file_sops_encrypted_is_not_a_values_file(tmp_path: Path) -> None
     assert_error(errors_of(variables, tmp_path), "hub_values_files[0]: sops", "not a chart of the hub")
 
 
-def test_values_file_allow_all_needs_opt_in(tmp_path: Path) -> None:
-    variables = _with_values_file(tmp_path, "jupyterhub:\n  hub:\n    config:\n      Authenticator:\n        allow_all: true\n")
-    assert_error(errors_of(variables, tmp_path), "hub_values_files[0]: jupyterhub.hub.config.Authenticator.allow_all",
-                 "opens the hub to anybody")
-    variables["jupyterhub_open_access_opt_in"] = True
-    assert build(variables, tmp_path).values_files[0].content["jupyterhub"]["hub"]["config"]
-
-
 def test_values_file_relative_to_inventory_and_loaded(tmp_path: Path) -> None:
     variables = _with_values_file(tmp_path, "jupyterhub:\n  cull:\n    timeout: 60\ndask-gateway:\n")
     model = build(variables, tmp_path)

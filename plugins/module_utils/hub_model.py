@@ -33,6 +33,11 @@ try:
     HAS_YAML = True
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
+else:
+    from ansible.module_utils.yaml_problems import describe_yaml_error, load_strict
+
+from ansible.module_utils.registry_rules import FACTS as REGISTRY_FACTS
+from ansible.module_utils.registry_rules import VARIABLE_TYPES as REGISTRY_VARIABLE_TYPES
 
 PROVIDERS = ("local", "gcp", "aws", "azure", "kubeconfig")
 STAGES = ("staging", "production")
@@ -439,13 +444,56 @@ def _value(variables: Mapping[str, Any], name: str) -> object:
 # ---------------------------------------------------------------------------------------
 
 
+# The rule for the hub's variables, in one place:
+# - a variable with a prefix of the toolkit (PROJECT_PREFIXES) that the toolkit does not know is a
+#   typo: an error naming the hub and the variable, with the nearest known name;
+# - a known variable set for a hub that does not read it (another registry type's settings,
+#   hub_charts_dir without hub_charts_source: directory) is ignored: a warning naming the hub,
+#   the variable and why (``inapplicable_variables``; the hub_model task shows it).
+# Variables without such a prefix (a fleet's own, like fleet_admins) are the inventory's business.
+PROJECT_PREFIXES = ("hub_", "cluster_", "jupyterhub_", "binderhub_service_", "registry_", "secrets_")
+# The secrets role's variables (meta/argument_specs.yml; a test keeps both in step) and its fact.
+SECRETS_VARIABLES = ("secrets_dir", "secrets_generated_tokens", "secrets_rotate_tokens", "secrets_force_reencrypt",
+                     "secrets_extra_values", "secrets_leak_guard_paths", "secrets_sops_binary",
+                     "secrets_sops_age_keyfile", "secrets_sops_config_path")
+SECRETS_FACTS = ("secrets_values_file",)
+KNOWN_VARIABLES = frozenset((*DEFAULTS, *ROLE_ONLY_VARIABLES, *REGISTRY_VARIABLE_TYPES, *REGISTRY_FACTS,
+                             *SECRETS_VARIABLES, *SECRETS_FACTS))
+# Known variables only some hubs read: variable -> (the variable that decides, the values that read it).
+CONDITIONAL_VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "hub_charts_dir": ("hub_charts_source", ("directory",)),
+    **{name: ("registry_type", types) for name, types in REGISTRY_VARIABLE_TYPES.items() if types},
+}
+
+
 def check_unknown_variables(errs: Errors, variables: Mapping[str, Any]) -> None:
-    """A hub_*, jupyterhub_* or binderhub_service_* variable the toolkit does not know is a typo."""
-    known = set(DEFAULTS) | set(ROLE_ONLY_VARIABLES)
+    """A variable with a prefix of the toolkit (hub_, cluster_, jupyterhub_, binderhub_service_,
+    registry_, secrets_) that the toolkit does not know is a typo. Only the names are read."""
     for name in sorted(variables):
-        if name.startswith(CHECKED_PREFIXES) and name not in known:
+        if name.startswith(PROJECT_PREFIXES) and name not in KNOWN_VARIABLES:
+            prefix = next(p for p in PROJECT_PREFIXES if name.startswith(p))
             errs.add(name, "unknown variable", "one of the variables listed in the role READMEs"
-                     + _did_you_mean(name, known))
+                     + _did_you_mean(name, [k for k in KNOWN_VARIABLES if k.startswith(prefix)] or KNOWN_VARIABLES))
+
+
+def inapplicable_variables(hub: str, settings: Mapping[str, object], set_names: Iterable[str]) -> list[str]:
+    """Warnings, one per deciding variable, for variables set for the hub that it does not read.
+
+    ``settings`` holds the deciding variables' values (registry_type, hub_charts_source);
+    ``set_names`` the variables given for the hub (not left at their role default). Names only:
+    no value is shown (registry_password and the quay tokens are among them).
+    """
+    ignored: dict[str, list[str]] = {}
+    for name in sorted(set(set_names)):
+        if name not in CONDITIONAL_VARIABLES:
+            continue
+        decider, readers = CONDITIONAL_VARIABLES[name]
+        value = settings.get(decider)
+        if isinstance(value, str) and value and value not in readers:
+            ignored.setdefault(decider, []).append(f"{name} (read only where {decider} is {' or '.join(readers)})")
+    return [f"hub {hub!r}: {decider} is {settings.get(decider)!r}, so these variables set for the hub are ignored: "
+            + ", ".join(names) + "; remove them or set them only for the hubs that read them"
+            for decider, names in ignored.items()]
 
 
 def read_hub(errs: Errors, variables: Mapping[str, Any]) -> Hub:
@@ -848,19 +896,6 @@ def _load_yaml(path: str) -> object:
         return yaml.safe_load(handle)
 
 
-def _check_values_open_access(errs: Errors, path: str, content: Mapping[str, Any], opt_in: bool) -> None:
-    config = content.get("jupyterhub", {}) or {}
-    config = (config.get("hub", {}) or {}).get("config", {}) if isinstance(config, Mapping) else {}
-    if not isinstance(config, Mapping):
-        return
-    for section, settings in config.items():
-        if isinstance(settings, Mapping):
-            for setting in OPEN_ACCESS_SETTINGS:
-                if settings.get(setting) and not opt_in:
-                    errs.add(f"{path}: jupyterhub.hub.config.{section}.{setting}", "opens the hub to anybody",
-                             "jupyterhub_open_access_opt_in: true in the hub's variables to say so explicitly")
-
-
 # Keys every file encrypted by sops carries in its top-level ``sops`` metadata (as in sops_files).
 _SOPS_METADATA_KEYS = ("mac", "lastmodified")
 
@@ -870,7 +905,7 @@ def _is_sops_document(content: Mapping[str, Any]) -> bool:
     return isinstance(metadata, Mapping) and all(key in metadata for key in _SOPS_METADATA_KEYS)
 
 
-def _check_values_content(errs: Errors, path: str, full: str, content: object, opt_in: bool) -> dict[str, Any] | None:
+def _check_values_content(errs: Errors, path: str, full: str, content: object) -> dict[str, Any] | None:
     """The file's values when they are a mapping of chart sections, else ``None`` (errors recorded).
 
     Messages name keys and types only, never values (the content may be decrypted secrets).
@@ -886,7 +921,6 @@ def _check_values_content(errs: Errors, path: str, full: str, content: object, o
                      "one of " + ", ".join(VALUES_FILE_KEYS) + _did_you_mean(str(key), VALUES_FILE_KEYS))
         elif content[key] is not None and not isinstance(content[key], Mapping):
             errs.add(f"{path}: {key}", f"is a {_type_name(content[key])}", "a mapping of helm values")
-    _check_values_open_access(errs, path, content, opt_in)
     _check_values_name_overrides(errs, path, full, content)
     return dict(content)
 
@@ -910,7 +944,7 @@ def _check_values_name_overrides(errs: Errors, path: str, full: str, content: Ma
                          f"no {key} (name the release with {variable} instead)")
 
 
-def read_values_files(errs: Errors, value: object, base_dir: str, opt_in: bool) -> list[ValuesFile]:
+def read_values_files(errs: Errors, value: object, base_dir: str) -> list[ValuesFile]:
     """The hub's extra values files in their listed order.
 
     A sops-encrypted file (complete top-level ``sops`` metadata) is listed with
@@ -929,14 +963,18 @@ def read_values_files(errs: Errors, value: object, base_dir: str, opt_in: bool) 
                      "inventory directory)")
             continue
         try:
-            content = _load_yaml(full)
-        except (OSError, yaml.YAMLError) as exc:
-            errs.add(path, f"{full} is not readable YAML ({exc.__class__.__name__})", "a helm values file")
+            content = load_strict(full)
+        except OSError as exc:
+            errs.add(path, f"{full} cannot be read ({exc.strerror})", "a readable helm values file")
+            continue
+        except yaml.YAMLError as exc:  # where and what, never the line: the file may hold secrets
+            errs.add(path, f"{full} is not valid YAML: {describe_yaml_error(exc)}",
+                     "a helm values file, each key once per mapping")
             continue
         if isinstance(content, Mapping) and _is_sops_document(content):
             files.append(ValuesFile(path=full, content={}, encrypted=True))
             continue
-        checked = _check_values_content(errs, path, full, content, opt_in)
+        checked = _check_values_content(errs, path, full, content)
         if checked is not None:
             files.append(ValuesFile(path=full, content=checked))
     return files
@@ -971,7 +1009,7 @@ def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubM
             errs.add(path, f"{values_file.path} decrypts to unreadable YAML ({exc.__class__.__name__})",
                      "a helm values file")
             continue
-        checked = _check_values_content(errs, path, values_file.path, content, model.jupyterhub.open_access_opt_in)
+        checked = _check_values_content(errs, path, values_file.path, content)
         if checked is not None:
             files.append(ValuesFile(path=values_file.path, content=checked, encrypted=True))
     if errs.messages:
@@ -1092,7 +1130,7 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
     if charts and not Path(charts).is_absolute():
         charts = os.path.normpath(Path(base_dir) / charts)
     releases = read_releases(errs, variables, hub, charts)
-    files = read_values_files(errs, _value(variables, "hub_values_files"), base_dir, jupyterhub.open_access_opt_in)
+    files = read_values_files(errs, _value(variables, "hub_values_files"), base_dir)
     if errs.messages:
         raise HubModelError(hub_label, errs.messages)
     return HubModel(hub=hub, cluster=cluster, jupyterhub=jupyterhub, binderhub_service=binderhub,

@@ -78,7 +78,8 @@ class Rendering:
 
 def values_file_source(index: int, path: str, base_dir: str) -> str:
     """How messages name an extra values file: its variable and its path (relative to the inventory)."""
-    shown = os.path.relpath(path, base_dir) if base_dir and Path(path).is_absolute() else path
+    inside = bool(base_dir) and Path(path).is_absolute() and Path(path).is_relative_to(base_dir)
+    shown = os.path.relpath(path, base_dir) if inside else path
     return f"hub_values_files[{index}] ({shown})"
 
 
