@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ansible.errors import AnsibleError
 from ansible.executor.stats import AggregateStats
 from ansible.executor.task_result import TaskResult
 from ansible.inventory.host import Host
@@ -153,7 +154,10 @@ class CallbackModule(CallbackBase):
         manager = play.get_variable_manager()
         for host in manager._inventory.get_hosts(play.hosts):
             if host.name not in self._clusters:
-                cluster = manager.get_vars(play=play, host=host, include_hostvars=False).get("cluster_name", "")
+                try:
+                    cluster = manager.get_vars(play=play, host=host, include_hostvars=False).get("cluster_name", "")
+                except AnsibleError:  # e.g. a host_vars file that is not YAML: the play stops saying so
+                    return
                 self._clusters[host.name] = str(cluster)
 
     def v2_runner_on_start(self, host: Host, task: Task) -> None:

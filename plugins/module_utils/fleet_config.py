@@ -39,8 +39,10 @@ import yaml
 
 try:
     from ansible.module_utils.sops_files import is_sops_encrypted, name_looks_secret
+    from ansible.module_utils.yaml_problems import describe_yaml_error, load_strict
 except ImportError:  # pragma: no cover - outside Ansible, e.g. scripts run from the repository
     from sops_files import is_sops_encrypted, name_looks_secret  # type: ignore[no-redef]
+    from yaml_problems import describe_yaml_error, load_strict  # type: ignore[no-redef]
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -175,8 +177,19 @@ def _hubs_label(names: list[str]) -> str:
 
 
 def _load_yaml(path: Path) -> object:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
+    """The file's YAML; a key repeated in one mapping is an error (PyYAML keeps the last silently)."""
+    return load_strict(str(path))
+
+
+# A hub entry's name line, to name the hubs of a cluster.yaml that is not readable YAML.
+_HUB_NAME_LINE_RE = re.compile(r"^\s*-\s+name:\s*['\"]?([A-Za-z0-9_.-]+)['\"]?\s*(?:#.*)?$", re.MULTILINE)
+
+
+def _hub_names_in_text(path: Path) -> list[str]:
+    try:
+        return _HUB_NAME_LINE_RE.findall(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return []
 
 
 @dataclass
@@ -353,8 +366,14 @@ def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None) -> 
     reader.cluster = path.parent.name  # until the file names it
     try:
         data = _load_yaml(path)
-    except (OSError, yaml.YAMLError) as exc:
-        reader.add_cluster("-", f"is not readable YAML ({exc.__class__.__name__}: {str(exc).splitlines()[0]})")
+    except OSError as exc:
+        reader.add_cluster("-", f"cannot be read ({exc.strerror})")
+        return None, reader.problems
+    except yaml.YAMLError as exc:
+        # What the parser found and where, never the line itself.
+        reader.hub_names = _hub_names_in_text(path)
+        reader.add_cluster("-", f"is not valid YAML: {describe_yaml_error(exc)}; expected the cluster's mapping "
+                           "(name, provider, hubs), each key once")
         return None, reader.problems
     if not isinstance(data, Mapping):
         reader.add_cluster("-", f"holds a {type(data).__name__}; expected a mapping with name, provider and hubs")

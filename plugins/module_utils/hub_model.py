@@ -446,10 +446,11 @@ def _value(variables: Mapping[str, Any], name: str) -> object:
 
 # The rule for the hub's variables, in one place:
 # - a variable with a prefix of the toolkit (PROJECT_PREFIXES) that the toolkit does not know is a
-#   typo: an error naming the hub and the variable, with the nearest known name;
-# - a known variable set for a hub that does not read it (another registry type's settings,
-#   hub_charts_dir without hub_charts_source: directory) is ignored: a warning naming the hub,
-#   the variable and why (``inapplicable_variables``; the hub_model task shows it).
+#   typo: an error naming the hub and the variable, with the nearest known name of its prefix
+#   (``check_unknown_variables``, in every build of the model);
+# - a known registry variable given for a hub whose registry_type does not read it (gcp settings
+#   on a quay hub, registry_url on gcp) is ignored: a warning naming the hub, the variables and the
+#   types that read them (``registry_rules.ignored_variables``, warned by the registry role's check).
 # Variables without such a prefix (a fleet's own, like fleet_admins) are the inventory's business.
 PROJECT_PREFIXES = ("hub_", "cluster_", "jupyterhub_", "binderhub_service_", "registry_", "secrets_")
 # The secrets role's variables (meta/argument_specs.yml; a test keeps both in step) and its fact.
@@ -459,11 +460,6 @@ SECRETS_VARIABLES = ("secrets_dir", "secrets_generated_tokens", "secrets_rotate_
 SECRETS_FACTS = ("secrets_values_file",)
 KNOWN_VARIABLES = frozenset((*DEFAULTS, *ROLE_ONLY_VARIABLES, *REGISTRY_VARIABLE_TYPES, *REGISTRY_FACTS,
                              *SECRETS_VARIABLES, *SECRETS_FACTS))
-# Known variables only some hubs read: variable -> (the variable that decides, the values that read it).
-CONDITIONAL_VARIABLES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "hub_charts_dir": ("hub_charts_source", ("directory",)),
-    **{name: ("registry_type", types) for name, types in REGISTRY_VARIABLE_TYPES.items() if types},
-}
 
 
 def check_unknown_variables(errs: Errors, variables: Mapping[str, Any]) -> None:
@@ -473,27 +469,7 @@ def check_unknown_variables(errs: Errors, variables: Mapping[str, Any]) -> None:
         if name.startswith(PROJECT_PREFIXES) and name not in KNOWN_VARIABLES:
             prefix = next(p for p in PROJECT_PREFIXES if name.startswith(p))
             errs.add(name, "unknown variable", "one of the variables listed in the role READMEs"
-                     + _did_you_mean(name, [k for k in KNOWN_VARIABLES if k.startswith(prefix)] or KNOWN_VARIABLES))
-
-
-def inapplicable_variables(hub: str, settings: Mapping[str, object], set_names: Iterable[str]) -> list[str]:
-    """Warnings, one per deciding variable, for variables set for the hub that it does not read.
-
-    ``settings`` holds the deciding variables' values (registry_type, hub_charts_source);
-    ``set_names`` the variables given for the hub (not left at their role default). Names only:
-    no value is shown (registry_password and the quay tokens are among them).
-    """
-    ignored: dict[str, list[str]] = {}
-    for name in sorted(set(set_names)):
-        if name not in CONDITIONAL_VARIABLES:
-            continue
-        decider, readers = CONDITIONAL_VARIABLES[name]
-        value = settings.get(decider)
-        if isinstance(value, str) and value and value not in readers:
-            ignored.setdefault(decider, []).append(f"{name} (read only where {decider} is {' or '.join(readers)})")
-    return [f"hub {hub!r}: {decider} is {settings.get(decider)!r}, so these variables set for the hub are ignored: "
-            + ", ".join(names) + "; remove them or set them only for the hubs that read them"
-            for decider, names in ignored.items()]
+                     + _did_you_mean(name, [k for k in KNOWN_VARIABLES if k.startswith(prefix)]))
 
 
 def read_hub(errs: Errors, variables: Mapping[str, Any]) -> Hub:
@@ -1144,6 +1120,9 @@ def collect_variables(task_vars: Mapping[str, Any], template: Callable[[Any], An
     """
     names = [n for n in task_vars if n.startswith((*CHECKED_PREFIXES, "cluster_")) or n in DEFAULTS]
     variables = {name: template(task_vars[name]) for name in names}
+    # The registry and secrets roles' variables by name only, for check_unknown_variables: their
+    # values are those roles' business (some are secrets), so they are neither templated nor kept.
+    variables.update({n: None for n in task_vars if n.startswith(PROJECT_PREFIXES) and n not in variables})
     if not variables.get("hub_name"):
         variables["hub_name"] = task_vars.get("inventory_hostname")
     return variables

@@ -18,6 +18,64 @@ from typing import Any
 
 REGISTRY_TYPES = ("gcp", "quay", "generic")
 
+# Every variable of the registry role (meta/argument_specs.yml; a test keeps both in step) and
+# the registry types that read it; () for every type. Set for a hub of another type, a
+# variable is ignored: the hub model warns naming the hub, the variable and its types.
+VARIABLE_TYPES: dict[str, tuple[str, ...]] = {
+    "registry_type": (),
+    "registry_image_prefix": (),
+    "registry_ca_file": (),
+    "registry_validate_certs": (),
+    "registry_verify": (),
+    "registry_verify_push": (),
+    "registry_rotate": (),
+    "registry_password_length": (),
+    "registry_secrets_file": (),
+    "registry_pull_secret_required": (),
+    "registry_password": ("generic", "gcp"),
+    "registry_host": ("generic",),
+    "registry_url": ("generic",),
+    "registry_namespace": ("generic",),
+    "registry_username": ("generic",),
+    "registry_htpasswd_file": ("generic",),
+    "registry_name": ("gcp",),
+    "registry_gcp_project": ("gcp",),
+    "registry_gcp_region": ("gcp",),
+    "registry_terraform_vars_file": ("gcp",),
+    "registry_terraform_variable": ("gcp",),
+    "registry_terraform_dir": ("gcp",),
+    "registry_terraform_state_file": ("gcp",),
+    "registry_terraform_output": ("gcp",),
+    "registry_terraform_binary": ("gcp",),
+    "registry_terraform_apply": ("gcp",),
+    "registry_quay_org": ("quay",),
+    "registry_quay_robot": ("quay",),
+    "registry_quay_host": ("quay",),
+    "registry_quay_api_url": ("quay",),
+    "registry_quay_robot_description": ("quay",),
+    "registry_quay_robot_token": ("quay",),
+    "registry_quay_api_token": ("quay",),
+}
+# Facts the registry role sets during a run (not inventory variables, but not typos either).
+FACTS = ("registry_definition",)
+
+
+def ignored_variables(registry_type: str, given: list[str] | tuple[str, ...] | set[str]) -> list[str]:
+    """The ``given`` registry variables a registry of ``registry_type`` does not read, each with
+    the types that read it, e.g. ``registry_gcp_project (read by gcp registries)``. Names only."""
+    return [f"{name} (read by {' and '.join(VARIABLE_TYPES[name])} registries)" for name in sorted(set(given))
+            if VARIABLE_TYPES.get(name) and registry_type not in VARIABLE_TYPES[name]]
+
+
+def ignored_variables_warning(hub: str, registry_type: str, given: list[str] | tuple[str, ...] | set[str]) -> str:
+    """The warning for the hub's ignored registry variables ('' when none is)."""
+    ignored = ignored_variables(registry_type, given)
+    if not ignored:
+        return ""
+    return (f"hub '{hub}': registry_type is '{registry_type}', so these variables given for the hub are ignored: "
+            + ", ".join(ignored) + "; remove them, or set them only for the hubs whose registry reads them "
+            "(e.g. in the group_vars of their provider or cluster)")
+
 # Docker Hub: images are named docker.io/<namespace>/<name>, the API lives elsewhere.
 DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 DOCKER_HUB_URL = "https://registry-1.docker.io"

@@ -188,7 +188,13 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.registry_rules import RegistrySettings, build_definition, check_settings, default_quay_robot
+from ansible.module_utils.registry_rules import (
+    RegistrySettings,
+    build_definition,
+    check_settings,
+    default_quay_robot,
+    ignored_variables_warning,
+)
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "type": {"type": "str", "required": True, "choices": ["gcp", "quay", "generic"]},
@@ -325,6 +331,41 @@ def rotation_warnings(params: dict[str, Any], source: str) -> list[str]:
     return []
 
 
+# Options that carry a registry variable of one registry type: option -> (variable, role default).
+# An option at its default was not given for the hub (the role passes every variable).
+TYPED_OPTIONS: dict[str, tuple[str, object]] = {
+    "name": ("registry_name", None),  # defaults to the hub name
+    "host": ("registry_host", ""),
+    "url": ("registry_url", ""),
+    "namespace": ("registry_namespace", ""),
+    "username": ("registry_username", ""),
+    "password_given": ("registry_password", False),
+    "htpasswd_file": ("registry_htpasswd_file", ""),
+    "gcp_project": ("registry_gcp_project", ""),
+    "gcp_region": ("registry_gcp_region", ""),
+    "terraform_vars_file": ("registry_terraform_vars_file", ""),
+    "terraform_dir": ("registry_terraform_dir", ""),
+    "terraform_state_file": ("registry_terraform_state_file", ""),
+    "terraform_apply": ("registry_terraform_apply", False),
+    "quay_org": ("registry_quay_org", ""),
+    "quay_robot": ("registry_quay_robot", ""),
+    "quay_host": ("registry_quay_host", "quay.io"),
+    "quay_api_url": ("registry_quay_api_url", "https://quay.io"),
+    "quay_robot_token_given": ("registry_quay_robot_token", False),
+    "quay_api_token_given": ("registry_quay_api_token", False),
+}
+
+
+def given_variables(params: dict[str, Any]) -> list[str]:
+    """The registry variables given for the hub: options away from the role's default."""
+    given = []
+    for option, (variable, default) in TYPED_OPTIONS.items():
+        value = params.get(option)
+        if value not in (None, "", False) and value != (params["hub"] if default is None else default):
+            given.append(variable)
+    return given
+
+
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
@@ -346,6 +387,9 @@ def main() -> None:
         )
     for warning in rotation_warnings(params, source):
         module.warn(f"hub '{hub}': {warning}")
+    ignored = ignored_variables_warning(hub, settings.type, given_variables(params))
+    if ignored:
+        module.warn(ignored)
     module.exit_json(
         changed=False,
         definition=build_definition(settings),
