@@ -42,9 +42,15 @@ class Entry:
     unset: list[str]
     files: dict[str, str]
     copy_files: dict[str, str]
+    sops_files: dict[str, str]
     extra_hosts: dict[str, dict[str, Any]]
     expect: list[str]
     xfail: str
+    # Files of the built inventory (host_vars, group_vars, hosts.yml) that `inventory_files`
+    # appends to (or creates): they stop the whole run, not one hub, so such an entry runs
+    # alone; its run's output must contain `expect` and none of `absent` (e.g. a secret value).
+    inventory_files: dict[str, str] = field(default_factory=dict)
+    absent: list[str] = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -77,8 +83,10 @@ def load_catalog(path: Path = CATALOG) -> list[Entry]:
     return [Entry(id=str(item["id"]), description=str(item.get("description", "")),
                   host_vars=dict(item.get("host_vars") or {}), unset=list(item.get("unset") or []),
                   files=dict(item.get("files") or {}), copy_files=dict(item.get("copy_files") or {}),
+                  sops_files=dict(item.get("sops_files") or {}),
                   extra_hosts=dict(item.get("extra_hosts") or {}), expect=[str(f) for f in item.get("expect") or []],
-                  xfail=str(item.get("xfail") or "")) for item in raw]
+                  xfail=str(item.get("xfail") or ""), inventory_files=dict(item.get("inventory_files") or {}),
+                  absent=[str(f) for f in item.get("absent") or []]) for item in raw]
 
 
 def _substitute(value: Any, hub: str) -> Any:  # noqa: ANN401 - YAML data of any shape
@@ -114,6 +122,10 @@ def _entry_files(inventory: Path, entry: Entry) -> None:
         target = inventory / rel.replace("{hub}", entry.host)
         target.parent.mkdir(parents=True, exist_ok=True)
         _copy_or_encrypt(ROOT / source, target)
+    for rel, content in entry.sops_files.items():
+        target = inventory / rel.replace("{hub}", entry.host)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _encrypt(content.replace("{hub}", entry.host), target)
 
 
 def _copy_or_encrypt(source: Path, target: Path) -> None:
@@ -121,13 +133,17 @@ def _copy_or_encrypt(source: Path, target: Path) -> None:
     if source.is_file():
         shutil.copyfile(source, target)
         return
+    _encrypt("jupyterhub: {hub: {services: {binder: {apiToken: dummy}}}}\n", target)
+
+
+def _encrypt(plaintext: str, target: Path) -> None:
+    """``plaintext`` YAML encrypted by sops for the local age key, written to ``target``."""
     env = project_env()
     key_file = env.get("SOPS_AGE_KEY_FILE", str(ROOT / ".local" / "age" / "keys.txt"))
     recipient = subprocess.run(["age-keygen", "-y", key_file], env=env, capture_output=True,
                                text=True, check=True).stdout.strip()
     out = subprocess.run(["sops", "encrypt", "--age", recipient, "--input-type", "yaml", "--output-type", "yaml",
-                          "/dev/stdin"], input="jupyterhub: {hub: {services: {binder: {apiToken: dummy}}}}\n",
-                         env=env, capture_output=True, text=True, check=True)
+                          "/dev/stdin"], input=plaintext, env=env, capture_output=True, text=True, check=True)
     target.write_text(out.stdout, encoding="utf-8")
 
 
@@ -184,14 +200,45 @@ def parse_failures(output: str) -> dict[str, Failure]:
     return failures
 
 
+def _append_inventory_files(inventory: Path, entry: Entry) -> None:
+    for rel, content in entry.inventory_files.items():
+        target = inventory / rel.replace("{hub}", entry.host)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        before = target.read_text(encoding="utf-8") if target.is_file() else ""
+        target.write_text(before + content.replace("{hub}", entry.host), encoding="utf-8")
+
+
+def run_inventory_entry(entry: Entry, workdir: Path, env: dict[str, str], *, verbose: bool = False) -> tuple[
+        Failure | None, str]:
+    """Run hub.yml over an inventory of this entry's hub (and the sentinel) with its broken
+    inventory files: a failed run that never reached the deploy play is its rejection, with the
+    run's whole output as the message."""
+    inventory = build_inventory(workdir / f"inventory-{entry.id}", [entry])
+    _append_inventory_files(inventory, entry)
+    args = ["-i", str(inventory / "hosts.yml"), "playbooks/hub.yml", "-l", ",".join([*entry.hosts(), SENTINEL]),
+            "-e", "hub_rollout_strict=true", *(["-vvv"] if verbose else [])]
+    run = run_playbook(*args, env=env, timeout=900)
+    if deploy_play_ran(run.output):
+        raise RuntimeError(f"the deploy play ran for {entry.host}: the sentinel did not stop the run")
+    return (Failure(entry.host, "(inventory)", run.output) if run.rc != 0 else None), run.output
+
+
 def run_catalog(entries: list[Entry], workdir: Path, *, verbose: bool = False) -> CatalogRun:
-    """Run hub.yml over the bad hubs, peeling off the hubs each run rejects."""
+    """Run hub.yml over the bad hubs, peeling off the hubs each run rejects; entries with broken
+    inventory files run alone (they stop every hub of their run)."""
+    alone = [entry for entry in entries if entry.inventory_files]
+    entries = [entry for entry in entries if not entry.inventory_files]
     inventory = build_inventory(workdir, entries)
     temp = workdir / "tmp"
     temp.mkdir(exist_ok=True)
     env = project_env(TMPDIR=str(temp), ANSIBLE_LOCAL_TEMP=str(temp / "ansible"),
                       ANSIBLE_REMOTE_TEMP=str(temp / "ansible"))
     result = CatalogRun(inventory=inventory)
+    for entry in alone:
+        failure, output = run_inventory_entry(entry, workdir, env, verbose=verbose)
+        result.outputs.append(output)
+        if failure is not None:
+            result.failures[entry.host] = failure
     remaining = [host for entry in entries for host in entry.hosts()]
     uncaught = {host for entry in entries if entry.xfail for host in entry.hosts()}
     while set(remaining) - uncaught and result.runs < MAX_RUNS:
@@ -290,4 +337,7 @@ def check_entry(entry: Entry, run: CatalogRun) -> str:
     missing = [f for f in entry.fragments() if f not in failure.message]
     if missing:
         return f"{entry.host} rejected at {failure.task!r} but the message lacks {missing}: {failure.message[:600]}"
+    shown = [f for f in entry.absent if f.replace("{hub}", entry.host) in failure.message]
+    if shown:
+        return f"{entry.host} rejected at {failure.task!r} but the message shows {shown}"
     return ""

@@ -38,10 +38,10 @@ from ansible.module_utils.hub_render import (
     decrypt_secrets_file,
     final_values,
     render_model,
-    sops_environment,
 )
 from ansible.module_utils.hub_values import deep_merge, missing_secret_keys, plain
 from ansible.module_utils.sealed_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
+from ansible.module_utils.sops_files import sops_environment
 
 ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")
 

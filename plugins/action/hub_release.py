@@ -62,10 +62,11 @@ from ansible.module_utils.hub_helm import (
 )
 from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
 from ansible.module_utils.hub_objects import apply_object
-from ansible.module_utils.hub_render import RenderError, render_model, sops_environment, with_secret_values
+from ansible.module_utils.hub_render import RenderError, render_model, with_secret_values
 from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status, settles
 from ansible.module_utils.hub_values import plain, redact
 from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible.module_utils.sops_files import sops_environment
 from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them

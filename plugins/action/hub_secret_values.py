@@ -29,10 +29,9 @@ _PLUGINS = Path(__file__).resolve().parent.parent
 if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
-from ansible.module_utils.hub_render import sops_environment
 from ansible.module_utils.hub_values import plain
 from ansible.module_utils.sealed_values import SealedValuesError, hub_sealed_values, hub_sealed_values_changed
-from ansible.module_utils.sops_files import SopsDecryptError, SopsEncryptError, sops_decrypt, sops_encrypt
+from ansible.module_utils.sops_files import SopsDecryptError, SopsEncryptError, sops_decrypt, sops_encrypt, sops_environment
 
 ARGS = ("path", "hub", "tokens", "rotate", "force", "sops_binary", "age_keyfile", "config_path")
 FILE_MODE = 0o644  # encrypted: readable like the rest of the inventory

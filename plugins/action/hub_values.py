@@ -28,7 +28,8 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
 from ansible.module_utils.hub_model import collect_variables
-from ansible.module_utils.hub_render import RenderError, render_model, sops_environment, with_secret_values
+from ansible.module_utils.hub_render import RenderError, render_model, with_secret_values
+from ansible.module_utils.sops_files import sops_environment
 
 
 class ActionModule(ActionBase):

@@ -44,15 +44,17 @@ if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
 
 from ansible.module_utils.controller_module import ControllerModuleAction
 from ansible.module_utils.registry_client import RegistryLoginError, reach
-from ansible.module_utils.sops_files import SopsDecryptError, sops_decrypt
+from ansible.module_utils.sops_files import SopsDecryptError, sops_decrypt, sops_environment
 
 PASSWORD_PATH = ("binderhub-service", "buildPodsRegistryCredentials", "password")
 PASSWORD_CHARS = string.ascii_letters + string.digits
 
 
-def kept_password(secrets_file: str) -> str:
-    """The registry password the hub's secret values file keeps ('' when none)."""
-    content: Any = yaml.safe_load(sops_decrypt(secrets_file)) or {}
+def kept_password(secrets_file: str, var: dict[str, Any]) -> str:
+    """The registry password the hub's secret values file keeps ('' when none), decrypted with
+    the secrets role's sops options (``secrets_sops_binary``, ``secrets_sops_age_keyfile``)."""
+    content: Any = yaml.safe_load(sops_decrypt(secrets_file, binary=str(var.get("secrets_sops_binary") or "sops"),
+                                               env=sops_environment(var.get("secrets_sops_age_keyfile")))) or {}
     for key in PASSWORD_PATH:
         content = content.get(key) if isinstance(content, dict) else None
     return content if isinstance(content, str) else ""
@@ -109,7 +111,7 @@ class ActionModule(ControllerModuleAction):
         if source == "given":
             password = self._password(checked, var)
         elif source in ("secrets_file", "htpasswd") and checked.get("secrets_file_exists") and not rotate:
-            password = kept_password(str(var["registry_secrets_file"]))
+            password = kept_password(str(var["registry_secrets_file"]), var)
         else:  # the rollout makes it: a new htpasswd entry, a quay robot, a terraform key
             password = ""
         if password:
@@ -126,14 +128,15 @@ class ActionModule(ControllerModuleAction):
     def _variables(self, task_vars: dict[str, Any]) -> dict[str, Any]:
         names = ("registry_type", "registry_password", "registry_quay_robot_token", "registry_secrets_file",
                  "registry_rotate", "registry_password_length", "registry_htpasswd_file", "registry_ca_file",
-                 "registry_validate_certs", "registry_verify", "registry_verify_push", "_registry_robot", "_registry_keys")
+                 "registry_validate_certs", "registry_verify", "registry_verify_push", "_registry_robot", "_registry_keys",
+                 "secrets_sops_binary", "secrets_sops_age_keyfile")
         return {name: self._templar.template(task_vars.get(name)) for name in names}
 
     def _password(self, checked: dict[str, Any], var: dict[str, Any]) -> str:
         source = checked.get("password_source")
         if source == "given":
             return str((var["registry_quay_robot_token"] if var["registry_type"] == "quay" else var["registry_password"]) or "")
-        kept = kept_password(str(var["registry_secrets_file"])) if (
+        kept = kept_password(str(var["registry_secrets_file"]), var) if (
             source in ("secrets_file", "htpasswd") and checked.get("secrets_file_exists")) else ""
         if source == "htpasswd":
             rotate = boolean(var["registry_rotate"] or False, strict=False)

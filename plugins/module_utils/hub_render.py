@@ -32,14 +32,6 @@ from ansible.module_utils.release_rules import Layer, check_final_values, check_
 from ansible.module_utils.sops_files import SopsDecryptError, is_sops_encrypted, sops_decrypt
 
 
-def sops_environment(age_keyfile: object) -> dict[str, str]:
-    """The controller's environment, with ``SOPS_AGE_KEY_FILE`` when a key file is given."""
-    env = dict(os.environ)
-    if age_keyfile:
-        env["SOPS_AGE_KEY_FILE"] = str(age_keyfile)
-    return env
-
-
 class RenderError(ValueError):
     """Why a hub's values could not be rendered (names the hub, never a value)."""
 

@@ -173,6 +173,14 @@ def decrypt_failure(path: str, stderr: str) -> str:
             f"or cloud KMS credentials). sops said: {hint}")
 
 
+def sops_environment(age_keyfile: object) -> dict[str, str]:
+    """The controller's environment, with ``SOPS_AGE_KEY_FILE`` when a key file is given."""
+    env = dict(os.environ)
+    if age_keyfile:
+        env["SOPS_AGE_KEY_FILE"] = str(age_keyfile)
+    return env
+
+
 def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
                  env: Mapping[str, str] | None = None, timeout: float = 120) -> str:
     """The decrypted text of the sops file at ``path``, in memory only (sops' stdout).
