@@ -140,3 +140,19 @@ def test_schema_subset() -> None:
     found = {path: problem for path, problem, _ in schema_problems({"a": True, "b": ["z"], "p-1": 1, "c": 0}, schema)}
     assert found == {("a",): "is a boolean", ("b", 0): "is not one of the values the chart accepts",
                      ("p-1",): "is a integer", ("c",): "is not a key the chart accepts"}
+
+
+def test_plaintext_values_file_holds_no_secret(tmp_path: Path) -> None:
+    values = {"jupyterhub": {"hub": {"config": {"GitHubOAuthenticator": {"client_secret": SECRET},
+                                                "CryptKeeper": {"keys": [SECRET]}},
+                                     "existingSecret": "hub-secret"},
+                             "proxy": {"secretToken": SECRET}}}
+    found = problems(_rendering(tmp_path, values))
+    named = sorted(m.split(": ")[2] for m in found if "not sops-encrypted" in m)
+    assert named == ["jupyterhub.hub.config.CryptKeeper.keys", "jupyterhub.hub.config.GitHubOAuthenticator.client_secret",
+                     "jupyterhub.proxy.secretToken"], found
+
+
+def test_secrets_belong_in_the_secret_values_file(tmp_path: Path) -> None:
+    rendering = _rendering(tmp_path, None)
+    assert problems(rendering, _secrets(rendering, {"jupyterhub": {"proxy": {"secretToken": SECRET}}})) == []

@@ -96,7 +96,7 @@ def render_model(variables: dict[str, Any], definition: object, *, base_dir: str
             raise RenderError(str(error), errors=error.errors, hub=error.hub, decrypt_error=str(error)) from None
     toolkit = toolkit_values(model, registry)
     layers = [Layer("the toolkit's values", toolkit)]
-    layers += [Layer(values_file_source(index, f.path, base_dir), f.content)
+    layers += [Layer(values_file_source(index, f.path, base_dir), f.content, plaintext=not f.encrypted)
                for index, f in enumerate(model.values_files)]
     return Rendering(model, registry, layers, render_values(model, registry), decrypt)
 

@@ -60,10 +60,12 @@ Path = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class Layer:
-    """One source of a hub's values: its name in messages and its content per chart key."""
+    """One source of a hub's values: its name in messages, its content per chart key, and
+    whether it is a plaintext file a person wrote (where no secret may be)."""
 
     source: str
     content: Mapping[str, Any]
+    plaintext: bool = False
 
 
 def dotted(chart: str, path: Path) -> str:
@@ -225,6 +227,35 @@ def check_node_selectors(report: Report, model: HubModel, chart: str, values: Ma
                            f"a selector of cluster_node_pools: {choices}")
 
 
+# --- secrets in plaintext files -------------------------------------------------------
+
+
+# Keys whose string value is a secret (the last component of its key path), and keys that end
+# like one but name something that is not (the name of a Kubernetes Secret).
+SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|crypto[_-]?key)$", re.IGNORECASE)
+NOT_SECRET_KEYS = frozenset(("existingSecret", "imagePullSecret", "secretName", "tls_secret_name"))
+
+
+def secret_paths(content: Mapping[str, Any]) -> Iterator[Path]:
+    """Key paths of ``content`` that hold a secret-looking, non-empty string (CryptKeeper keys too)."""
+    for path, value in _items(content):
+        if not path or not isinstance(path[-1], str) or path[-1] in NOT_SECRET_KEYS:
+            continue
+        secret_string = isinstance(value, str) and bool(SECRET_KEY_RE.search(path[-1]))
+        if value and (secret_string or path[-2:] == ("CryptKeeper", "keys")):
+            yield path
+
+
+def check_plaintext_secrets(errs: Errors, layer: Layer) -> None:
+    """A plaintext values file holds no secret: it belongs in the secret values file (sops)."""
+    if not layer.plaintext:
+        return
+    for chart, *path in secret_paths(layer.content):
+        errs.add(f"{layer.source}: {dotted(str(chart), tuple(path))}", "holds a secret in a file that is not "
+                 "sops-encrypted (the value is not shown)", "it in the hub's secret values file (scripts/hub-secrets "
+                 "edit <hub>), or this file encrypted with sops; rotate it if the file was ever committed or shared")
+
+
 # --- the chart's schema ---------------------------------------------------------------
 
 
@@ -306,6 +337,8 @@ def check_final_values(model: HubModel, registry: RegistryView, layers: list[Lay
     """Every problem of the releases' final values (``final``: values per release key), each
     message naming the hub, the layer that set the value and the key path."""
     errs = Errors(hub=model.hub.name)
+    for layer in layers:
+        check_plaintext_secrets(errs, layer)
     report = Report(errs, layers)
     if "jupyterhub" in final:
         check_login(report, model, final["jupyterhub"])
