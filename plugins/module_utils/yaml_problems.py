@@ -79,11 +79,27 @@ def describe_yaml_error(error: BaseException) -> str:
     return f"{problem}{where}{context}"
 
 
+def _name_a_tab(error: yaml.YAMLError, text: str) -> None:
+    """Say so when the problem is at a tab (the C parser's message does not show the character)."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is None or not isinstance(error, yaml.MarkedYAMLError):
+        return
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if mark.column < len(line) and line[mark.column] == "\t" and "tab" not in (error.problem or ""):
+        error.problem = f"{error.problem or 'not valid YAML'} (a tab character: YAML indents with spaces)"
+
+
 def load_strict(path: str) -> object:
     """The file's YAML document (safe tags only); raises ``yaml.YAMLError`` on any problem,
     a duplicate key included, and ``OSError`` when it cannot be read."""
     with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=StrictLoader)  # noqa: S506 - a safe loader
+        text = handle.read()
+    try:
+        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        _name_a_tab(error, text)
+        raise
 
 
 def check_text(text: str) -> str:
@@ -92,6 +108,7 @@ def check_text(text: str) -> str:
         for _ in yaml.load_all(text, Loader=_AnyTagLoader):
             pass
     except yaml.YAMLError as error:
+        _name_a_tab(error, text)
         return describe_yaml_error(error)
     return ""
 
