@@ -97,8 +97,22 @@ lint: venv ## ansible-lint (production profile), yamllint, ruff
 	@echo "[lint] ruff"; ruff check plugins tests scripts
 	@echo "[lint] ansible-lint (production profile)"; ansible-lint --profile production
 
+.PHONY: hub-runtime
+hub-runtime: ## install the hub boot's runtime: z2jh 4.4.0's JupyterHub side and configurable-http-proxy (cached under $IBH_CACHE)
+	@scripts/hub-runtime.sh
+
+.PHONY: hub-boot
+hub-boot: cluster-up hub-runtime ## run a deployed hub's genuine JupyterHub on this machine: HUB=<hub> [NAMESPACE=<its namespace>]
+	@test -n "$(HUB)" || { echo "usage: make hub-boot HUB=<hub> (deploy it first: make demo)"; exit 2; }
+	@PYTHONPATH=scripts python -m hub_boot start $(or $(NAMESPACE),$(HUB))
+
+.PHONY: hub-stop
+hub-stop: ## stop a booted hub and remove what it left: HUB=<hub> [NAMESPACE=<its namespace>]
+	@test -n "$(HUB)" || { echo "usage: make hub-stop HUB=<hub>"; exit 2; }
+	@PYTHONPATH=scripts python -m hub_boot stop $(or $(NAMESPACE),$(HUB))
+
 .PHONY: pytest
-pytest: cluster-up ## the pytest suite (uses the embedded cluster, registry and sops)
+pytest: cluster-up hub-runtime ## the pytest suite (uses the embedded cluster, registry and sops)
 	@pytest -q --durations=15 --ignore=tests/test_bad_inputs.py --ignore=tests/test_faults.py tests
 
 .PHONY: reliability
