@@ -255,6 +255,20 @@ def _cluster_name_invalid(fleet: Path) -> Expected:
     return Expected("aks-coral/cluster.yaml", "Aks Coral", "hub 'bio'", "name", ("DNS label",))
 
 
+def _cluster_yaml_undefined_alias(fleet: Path) -> Expected:
+    path = _cluster_path(fleet, "gke-atlas")
+    path.write_text(path.read_text() + "support: *support\n")
+    return Expected("gke-atlas/cluster.yaml", "gke-atlas", "hubs 'atlas-staging', 'climate', 'ocean'", "-",
+                    ("is not valid YAML: found undefined alias at line", "column 10"))
+
+
+def _cluster_yaml_duplicate_key(fleet: Path) -> Expected:
+    path = _cluster_path(fleet, "aks-coral")
+    path.write_text(path.read_text() + "provider: azure\n")
+    return Expected("aks-coral/cluster.yaml", "aks-coral", "hub 'bio'", "-",
+                    ("is not valid YAML: found duplicate key 'provider' (first at line",))
+
+
 BAD_CASES: dict[str, Callable[[Path], Expected]] = {
     "provider-unknown": _provider_unknown,
     "provider-with-other-block": _provider_with_other_block,
@@ -273,6 +287,8 @@ BAD_CASES: dict[str, Callable[[Path], Expected]] = {
     "helm-chart-unknown": _helm_chart_unknown,
     "duplicate-domain": _duplicate_domain,
     "cluster-name-invalid": _cluster_name_invalid,
+    "cluster-yaml-undefined-alias": _cluster_yaml_undefined_alias,
+    "cluster-yaml-duplicate-key": _cluster_yaml_duplicate_key,
 }
 
 
