@@ -268,3 +268,34 @@ def test_inventory_vars_file_that_is_not_yaml_names_hub_file_and_line(case: str,
     assert f"{who} {target.resolve()} is not valid YAML: " in proc.stderr, proc.stderr
     assert problem in proc.stderr and " at line " in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# In a playbook run: the warning names the hub and the variables, never a value
+# ---------------------------------------------------------------------------------------
+
+
+def test_hub_yml_warns_about_registry_variables_of_another_type(kubeconfig: Path, tmp_path: Path) -> None:
+    """The validate play of hub.yml (strict, with the catalog's sentinel: nothing is deployed)."""
+    from bad_inputs_support import SENTINEL, Entry, build_inventory, deploy_play_ran
+    from support import run_playbook
+
+    del kubeconfig  # the embedded cluster runs (the validate play reads the hubs' namespaces)
+
+    def entry(entry_id: str, host_vars: dict[str, Any]) -> Entry:
+        return Entry(id=entry_id, description="", host_vars=host_vars, unset=[], files={}, copy_files={},
+                     sops_files={}, extra_hosts={}, expect=[], xfail="")
+
+    stray = entry("stray-registry", {"registry_gcp_project": "geo-project-1", "registry_quay_robot_token": SECRET})
+    clean = entry("clean-registry", {})
+    inventory = build_inventory(tmp_path, [stray, clean])
+    run = run_playbook("-i", str(inventory / "hosts.yml"), "playbooks/hub.yml", "--check", "-e", "hub_rollout_strict=true",
+                       "-l", ",".join([stray.host, clean.host, SENTINEL]), env=project_env(TMPDIR=str(tmp_path)))
+    assert not deploy_play_ran(run.output)
+    warnings = [line for line in run.output.splitlines() if "variables given for the hub are ignored" in line]
+    assert warnings == [
+        f"[WARNING]: hub '{stray.host}': registry_type is 'generic', so these variables given for the hub are ignored: "
+        "registry_gcp_project (read by gcp registries), registry_quay_robot_token (read by quay registries); remove "
+        "them, or set them only for the hubs whose registry reads them (e.g. in the group_vars of their provider or "
+        "cluster)"], run.output[-3000:]
+    assert SECRET not in run.output
