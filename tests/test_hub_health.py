@@ -15,7 +15,9 @@ from support import ROOT, local_hub_vars, local_inventory, project_env, run_play
 
 LOCAL = ROOT / "inventories" / "local"
 HUB = "health-unschedulable"
-UNSCHEDULABLE = {"jupyterhub": {"hub": {"nodeSelector": {"hub.jupyter.org/node-purpose": "nowhere"}}}}
+# A label no node has (not a node pool label: a pool selector no pool has is refused before
+# the rollout, by the release rules).
+UNSCHEDULABLE = {"jupyterhub": {"hub": {"nodeSelector": {"example.org/rack": "nowhere"}}}}
 
 
 def throwaway_inventory(root: Path) -> Path:
