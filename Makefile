@@ -49,7 +49,8 @@ $(VENV_STAMP): requirements.txt
 	@touch $@
 
 .PHONY: venv
-venv: $(VENV_STAMP) ## install the pinned Python side into .venv
+venv: $(VENV_STAMP) ## install the pinned Python side into .venv, link the collection into .local/collections
+	@scripts/link-collection.sh
 
 .PHONY: tools
 tools: ## build the pinned Go tools (cached by version under $IBH_CACHE)

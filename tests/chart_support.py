@@ -237,10 +237,10 @@ def _set_path(data: dict[str, Any], dotted: str, value: object) -> None:
 
 @functools.cache
 def hub_render(case: HubCase) -> HubRender:
-    from ansible.module_utils.hub_model import AUTHENTICATOR_CLASS_NAMES
-    from ansible.module_utils.hub_render import final_values, render_model
-    from ansible.module_utils.hub_values import BINDER_TOKEN_KEY, missing_secret_keys
-    from ansible.module_utils.sealed_values import hub_sealed_values
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import AUTHENTICATOR_CLASS_NAMES
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import final_values, render_model
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import BINDER_TOKEN_KEY, missing_secret_keys
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import hub_sealed_values
 
     hub = inventory_hub(case.host, case.inventory)
     variables = {**hub.variables, **dict(case.overrides)}

@@ -1,15 +1,16 @@
 """Shared pytest set-up: paths of the project, its tools and the embedded cluster.
 
-Modules under plugins/module_utils are importable as ``ansible.module_utils.<name>``,
-the same way Ansible loads them for the project's modules.
+The checkout is the collection imagebuilding.hubs: linked into .local/collections (as
+`make setup` links it), its plugins import as ``ansible_collections.imagebuilding.hubs.plugins...``
+here as they do under Ansible.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +18,13 @@ LOCAL = ROOT / ".local"
 BIN = LOCAL / "bin"
 SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
 
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
+COLLECTIONS = LOCAL / "collections"
+_LINK = COLLECTIONS / "ansible_collections" / "imagebuilding" / "hubs"
+if not _LINK.exists():
+    _LINK.parent.mkdir(parents=True, exist_ok=True)
+    _LINK.symlink_to(ROOT, target_is_directory=True)
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
 
 
 @pytest.fixture(scope="session")

@@ -61,8 +61,8 @@ class InventoryHub:
 
 def inventory_hub(host: str, inventory: Path = LOCAL_INVENTORY) -> InventoryHub:
     """A hub's variables as the ``hub_model`` action plugin collects them."""
-    from ansible.module_utils.hub_model import collect_variables
     from ansible.template import Templar
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
 
     loader, manager, variable_manager = _ansible_managers([str(inventory / "hosts.yml")])
     host_vars = variable_manager.get_vars(host=manager.get_host(host), include_hostvars=False)

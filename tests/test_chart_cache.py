@@ -1,4 +1,4 @@
-"""Upstream charts are resolved before a rollout changes anything (module_utils/chart_cache.py).
+"""Upstream charts are resolved before a rollout changes anything (plugin_utils/chart_cache.py).
 
 A real chart repository on loopback: the genuine dask-gateway chart (../shared/charts)
 packaged by helm into a temporary directory with helm's index, served over HTTP. helm pulls
@@ -43,7 +43,7 @@ def chart_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 
 def _release(url: str, version: str):  # noqa: ANN202 - the plugin's Release
-    from ansible.module_utils.hub_model import Release
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Release
 
     return Release(name="h-dask-gateway", chart=CHART, chart_ref=CHART, chart_version=version, chart_repo_url=url,
                    namespace="h")
@@ -51,8 +51,8 @@ def _release(url: str, version: str):  # noqa: ANN202 - the plugin's Release
 
 def test_pinned_version_is_pulled_once(chart_repo: tuple[str, str], tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from ansible.module_utils.chart_cache import resolve_chart
-    from ansible.module_utils.hub_render import chart_schema
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import resolve_chart
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import chart_schema
 
     monkeypatch.setenv("IBH_CACHE", str(tmp_path))
     url, version = chart_repo
@@ -70,7 +70,7 @@ def test_pinned_version_is_pulled_once(chart_repo: tuple[str, str], tmp_path: Pa
 
 
 def test_missing_version_names_it(chart_repo: tuple[str, str], tmp_path: Path) -> None:
-    from ansible.module_utils.chart_cache import ChartResolveError, resolve_chart
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import ChartResolveError, resolve_chart
 
     url, _ = chart_repo
     with pytest.raises(ChartResolveError, match=r"0\.0\.1-missing"):
@@ -79,8 +79,8 @@ def test_missing_version_names_it(chart_repo: tuple[str, str], tmp_path: Path) -
 
 
 def test_chart_directories_need_no_pull(tmp_path: Path) -> None:
-    from ansible.module_utils.chart_cache import resolve_chart
-    from ansible.module_utils.hub_model import Release
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import resolve_chart
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Release
 
     directory = Release(name="h", chart="jupyterhub", chart_ref=str(SHARED_CHARTS / "jupyterhub"), chart_version="",
                         chart_repo_url="", namespace="h")

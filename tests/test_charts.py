@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 import pytest
-from ansible.module_utils import chart_names
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import chart_names
 from chart_support import (
     CLUSTER_SCOPED_KINDS,
     HELM_BINARY,

@@ -18,9 +18,9 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from ansible.module_utils.fleet_config import load_fleet, stage_of
-from ansible.module_utils.hub_model import AUTHENTICATOR_CLASS_NAMES, build_model
-from ansible.module_utils.hub_values import registry_view, release_values, render_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import load_fleet, stage_of
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import AUTHENTICATOR_CLASS_NAMES, build_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import registry_view, release_values, render_values
 from fleet_support import (
     BAD_CASES,
     CLUSTERS,

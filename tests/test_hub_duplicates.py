@@ -1,5 +1,5 @@
 """Hub names and namespaces that must be unique across the selected hubs
-(module_utils/hub_duplicates.py and the hub_duplicates filter of the validate play)."""
+(plugin_utils/hub_duplicates.py and the hub_duplicates filter of the validate play)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_duplicates import (
+    HubIdentity,
+    duplicate_problems,
+    hub_identity,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

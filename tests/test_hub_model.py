@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils.hub_model import DEFAULTS, HubModelError, build_model, slugify
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import DEFAULTS, HubModelError, build_model, slugify
 from hub_support import EXAMPLE_INVENTORY, SHARED_CHARTS, inventory_hosts, inventory_hub
 from support import project_env, run_playbook
 

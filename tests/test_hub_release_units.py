@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ansible.module_utils.hub_helm import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import (
     ReleaseRef,
     clear_pending_hint,
     diff_command,
@@ -18,7 +18,7 @@ from ansible.module_utils.hub_helm import (
     undo_command,
     upgrade_command,
 )
-from ansible.module_utils.hub_lock import Holder, holder_identity, lease_body, parse_time
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_lock import Holder, holder_identity, lease_body, parse_time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins" / "callback"))
 

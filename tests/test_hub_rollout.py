@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from ansible.module_utils import hub_health
-from ansible.module_utils.hub_rollout import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_health
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import (
     DIGEST_ANNOTATION,
     decode_release,
     desired_state_digest,
@@ -174,7 +174,7 @@ def test_health_names_pending_pods_and_scheduling_events() -> None:
 
 
 def test_waves_put_canaries_first_and_bound_each_cluster() -> None:
-    from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_waves
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_waves import blocked_by_canaries, rollout_waves
 
     hubs = [{"host": f"a-prod-{i}", "cluster": "a", "stage": "production"} for i in range(5)]
     hubs += [{"host": "a-staging", "cluster": "a", "stage": "staging"},

@@ -1,4 +1,4 @@
-"""The hub-level rollout state (module_utils/hub_state.py): what counts as an input, when a hub
+"""The hub-level rollout state (plugin_utils/hub_state.py): what counts as an input, when a hub
 may be skipped, and that no fact a run sets is taken for an input."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils import hub_state
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_state
 from support import ROOT
 
 DIGEST = "sha256:abc"

@@ -10,9 +10,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from ansible.module_utils.chart_names import binderhub_service_url
-from ansible.module_utils.hub_model import AUTHENTICATOR_CLASS_NAMES, DEFAULTS, HubModel, build_model
-from ansible.module_utils.hub_values import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import binderhub_service_url
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
+    AUTHENTICATOR_CLASS_NAMES,
+    DEFAULTS,
+    HubModel,
+    build_model,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import (
     FANCY_PROFILES_SNIPPET,
     deep_merge,
     layer_values,
@@ -291,7 +296,7 @@ def test_role_readme_and_argument_specs_list_every_variable(repo_root: Path, rol
 def test_redact_replaces_secret_values_plain_and_base64() -> None:
     import base64
 
-    from ansible.module_utils.hub_values import REDACTED, redact
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import REDACTED, redact
 
     secrets = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": "tok3n-value"}}}}, "x": ["pw-123"], "n": 5}
     encoded = base64.b64encode(b"pw-123").decode()
@@ -304,7 +309,7 @@ def test_redact_replaces_secret_values_plain_and_base64() -> None:
 
 
 def test_plain_turns_subclasses_into_builtin_types() -> None:
-    from ansible.module_utils.hub_values import plain
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain
 
     class Tagged(str):
         pass
@@ -317,7 +322,7 @@ def test_plain_turns_subclasses_into_builtin_types() -> None:
 
 def test_config_snippets_run() -> None:
     """The hub's fancy-profiles snippet compiles; BinderHub's gives HubOAuth the shared token."""
-    from ansible.module_utils.hub_values import BINDER_TOKEN_SNIPPET
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import BINDER_TOKEN_SNIPPET
     from traitlets.config import Config
 
     compile(FANCY_PROFILES_SNIPPET, "fancy-profiles", "exec")

@@ -1,6 +1,6 @@
 """Inventory files that are not valid YAML, unknown variables and variables a hub does not read.
 
-- module_utils/yaml_problems: what the parser found and where (line, column), duplicate keys
+- plugin_utils/yaml_problems: what the parser found and where (line, column), duplicate keys
   refused, Ansible's tags accepted, never a value of the file in the message;
 - the hub_inventory_yaml vars plugin: a host_vars/group_vars file that is not valid YAML stops
   ``ansible-inventory`` naming the hub (or group), the file and the line;
@@ -21,7 +21,12 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils.hub_model import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import (
+    VARIABLE_TYPES,
+    ignored_variables,
+    ignored_variables_warning,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
     KNOWN_VARIABLES,
     SECRETS_VARIABLES,
     Errors,
@@ -30,8 +35,7 @@ from ansible.module_utils.hub_model import (
     check_unknown_variables,
     collect_variables,
 )
-from ansible.module_utils.registry_rules import VARIABLE_TYPES, ignored_variables, ignored_variables_warning
-from ansible.module_utils.yaml_problems import check_text, describe_yaml_error, load_strict
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import check_text, describe_yaml_error, load_strict
 from hub_support import _ansible_managers, _plain
 from support import ROOT, VENV_BIN, project_env
 from test_hub_model import HUB, valid_variables

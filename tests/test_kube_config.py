@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.module_utils.kube_api import Kube, KubeConfigError, check_kubeconfig
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, check_kubeconfig
 
 
 def kubeconfig(tmp_path: Path, *contexts: str) -> Path:

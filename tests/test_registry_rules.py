@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils.registry_rules import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import (
     RegistrySettings,
     build_definition,
     check_image_prefix,

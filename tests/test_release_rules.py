@@ -19,7 +19,7 @@ SECRET = "s3cr3t-value-never-shown"
 
 
 def _rendering(tmp_path: Path, values: dict[str, Any] | None, host: str = "staging", **overrides: Any):  # noqa: ANN202, ANN401
-    from ansible.module_utils.hub_render import render_model
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import render_model
 
     hub = inventory_hub(host, LOCAL_INVENTORY)
     variables = {**hub.variables, **overrides}
@@ -31,8 +31,8 @@ def _rendering(tmp_path: Path, values: dict[str, Any] | None, host: str = "stagi
 
 
 def _secrets(rendering: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: ANN401
-    from ansible.module_utils.hub_values import deep_merge
-    from ansible.module_utils.sealed_values import hub_sealed_values
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import deep_merge
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import hub_sealed_values
 
     base = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": PLACEHOLDER_TOKEN}}}}}
     definition = {**rendering.registry.__dict__, "password": SECRET}
@@ -40,7 +40,7 @@ def _secrets(rendering: Any, extra: dict[str, Any] | None = None) -> dict[str, A
 
 
 def problems(rendering: Any, secrets: dict[str, Any] | None = None) -> list[str]:  # noqa: ANN401
-    from ansible.module_utils.hub_render import RenderError, final_values
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, final_values
 
     try:
         final_values(rendering, secrets if secrets is not None else _secrets(rendering), "the secret values file")
@@ -131,7 +131,7 @@ def test_the_last_layer_that_sets_a_value_is_named(tmp_path: Path) -> None:
 
 
 def test_schema_subset() -> None:
-    from ansible.module_utils.release_rules import schema_problems
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import schema_problems
 
     schema = {"type": "object", "additionalProperties": False,
               "properties": {"a": {"type": ["integer", "null"]}, "b": {"type": "array", "items": {"enum": ["x", "y"]}}},

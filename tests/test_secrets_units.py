@@ -10,7 +10,7 @@ from types import ModuleType
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils import sops_files
+from ansible_collections.imagebuilding.hubs.plugins.module_utils import sops_files
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "jupyterhub.hub.services.binder.apiToken"

@@ -6,24 +6,17 @@ and ready on every node), or the timeout passes. On failure (or with ``diagnose:
 failed helm run, when helm's rollback may already have removed the pods) it reports the
 pods that are not ready with their conditions, and the namespace's recent warning events:
 an unschedulable pod is named with ``Unschedulable`` and the scheduler's reason
-(``module_utils/hub_health.py``).
+(``plugin_utils/hub_health.py``).
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_health import diagnosis, pending_workloads, seconds
-from ansible.module_utils.kube_api import Kube
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import diagnosis, pending_workloads, seconds
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube
 
 
 class ActionModule(ActionBase):

@@ -1,5 +1,5 @@
 """Action plugin ``hub_lock``: take (``state: acquired``) or give back (``state: released``) a hub's
-rollout lock, a Lease in the hub's namespace (``module_utils/hub_lock.py``).
+rollout lock, a Lease in the hub's namespace (``plugin_utils/hub_lock.py``).
 
 Taking it creates the namespace when missing (labelled as managed by the toolkit, annotated with
 its hub and cluster) and the Lease; a Lease held by another live rollout fails the task with the
@@ -12,23 +12,23 @@ Check mode reads only. Giving it back deletes the Lease when this run holds it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_lock import LEASE_NAME, Holder, holder_identity, lease_body, now
-from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_lock import (
+    LEASE_NAME,
+    Holder,
+    holder_identity,
+    lease_body,
+    now,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from urllib3.exceptions import HTTPError
 
 ARGS = ("state", "namespace", "hub", "cluster", "duration", "kubeconfig", "kube_context")
 MANAGED = {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}
-OWNER_HUB, OWNER_CLUSTER = "imagebuilding-hubs/hub", "imagebuilding-hubs/cluster"
+OWNER_HUB = "imagebuilding-hubs/hub"
+OWNER_CLUSTER = "imagebuilding-hubs/cluster"
 LEASES = "coordination.k8s.io/v1"
 
 

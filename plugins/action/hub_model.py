@@ -1,7 +1,7 @@
 """Action plugin ``hub_model``: validate one hub's inventory variables on the controller.
 
 Collects the hub's ``hub_*``, ``cluster_*``, ``jupyterhub_*`` and ``binderhub_service_*``
-variables, builds the validated model (``module_utils/hub_model.py``) and returns it, or
+variables, builds the validated model (``plugin_utils/hub_model.py``) and returns it, or
 fails the task with every error, each naming the hub and the variable.
 
 sops-encrypted entries of ``hub_values_files`` are not decrypted here: the model lists them
@@ -14,15 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    # The project's module_utils, importable as they are for modules.
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_model import HubModelError, build_model, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
 
 
 class ActionModule(ActionBase):

@@ -9,19 +9,12 @@ applied before and after.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 import yaml
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_objects import apply_object
-from ansible.module_utils.kube_api import Kube, KubeError
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_object
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeError
 from urllib3.exceptions import HTTPError
 
 

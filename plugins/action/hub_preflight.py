@@ -4,14 +4,14 @@ Runs in the validate play, on the controller, in the task's worker process:
 
 1. The hub model (every variable; the same errors as ``hub_model``).
 2. Each release's chart: an upstream chart's pinned version is pulled into the chart cache
-   (``module_utils/chart_cache.py``), so a version that does not exist or a repository that
+   (``plugin_utils/chart_cache.py``), so a version that does not exist or a repository that
    does not answer fails here, naming the variable; a chart directory's version was checked
    against the pin by the model.
 3. The hub's sops-encrypted ``hub_values_files`` and its secret values file (when it exists;
    the secrets role writes it on the first rollout) decrypted in memory, with
    ``secrets_extra_values`` on top as the secrets role would write them.
 4. The final values of every release checked by the release rules
-   (``module_utils/release_rules.py``) and the charts' schemas, each problem naming the hub,
+   (``plugin_utils/release_rules.py``) and the charts' schemas, each problem naming the hub,
    the file that set the value and the key path; a secret a person must add (the OAuth client
    secret) missing from the secret values file.
 
@@ -23,25 +23,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.chart_cache import ChartResolveError, resolve_chart
-from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
-from ansible.module_utils.hub_render import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import ChartResolveError, resolve_chart
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import (
     RenderError,
     Rendering,
     decrypt_secrets_file,
     final_values,
     render_model,
 )
-from ansible.module_utils.hub_values import deep_merge, missing_secret_keys, plain
-from ansible.module_utils.sealed_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
-from ansible.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import deep_merge, missing_secret_keys, plain
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
 
 ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")
 

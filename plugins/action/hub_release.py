@@ -34,17 +34,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_health import RELEASE_KINDS, diagnosis, pending_workloads, release_pending, seconds
-from ansible.module_utils.hub_helm import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import (
+    RELEASE_KINDS,
+    diagnosis,
+    pending_workloads,
+    release_pending,
+    seconds,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import (
     DIFF_CHANGES,
     DIFF_NO_CHANGE,
     ReleaseRef,
@@ -60,13 +61,17 @@ from ansible.module_utils.hub_helm import (
     undo_command,
     upgrade_command,
 )
-from ansible.module_utils.hub_model import RELEASE_PREFIXES, collect_variables
-from ansible.module_utils.hub_objects import apply_object
-from ansible.module_utils.hub_render import RenderError, render_model, with_secret_values
-from ansible.module_utils.hub_rollout import desired_state_digest, release_summary, rollout_status, settles
-from ansible.module_utils.hub_values import plain, redact
-from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
-from ansible.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_object
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import (
+    desired_state_digest,
+    release_summary,
+    rollout_status,
+    settles,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain, redact
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them

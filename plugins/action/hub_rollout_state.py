@@ -1,5 +1,5 @@
 """Action plugin ``hub_rollout_state``: skip a hub that is exactly as its last rollout left it,
-and record that state after a complete rollout (``module_utils/hub_state.py``).
+and record that state after a complete rollout (``plugin_utils/hub_state.py``).
 
 ``state: compared`` (first task of a hub in hub.yml): digests the hub's inputs, runs the
 sops leak guard over the hub's guard paths (as the secrets role does), and reads the
@@ -23,19 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_health import pending_workloads
-from ansible.module_utils.hub_model import RELEASE_PREFIXES, Errors, directory_chart
-from ansible.module_utils.hub_rollout import chart_files_digest
-from ansible.module_utils.hub_state import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, Errors, directory_chart
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import chart_files_digest
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state import (
     RERUN_SWITCHES,
     STATE_SECRET,
     code_digest,
@@ -50,11 +45,10 @@ from ansible.module_utils.hub_state import (
     unchanged_rows,
     why_not_skipped,
 )
-from ansible.module_utils.kube_api import Kube, KubeConfigError, KubeError, path
-from ansible.module_utils.sops_files import find_leaks, leak_message
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from urllib3.exceptions import HTTPError
 
-ROOT = _PLUGINS.parent
+ROOT = Path(__file__).resolve().parent.parent.parent  # the collection (the repository root)
 # Every hub role's defaults: imported roles (playbooks/hub.yml) put theirs in every task's
 # variables, so the inputs are the defaults with the host's variables over them, wherever the
 # digest is taken (the validate play and the end of the deploy play see different roles).

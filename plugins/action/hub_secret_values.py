@@ -1,7 +1,7 @@
 """Action plugin ``hub_secret_values``: write or update one hub's sops-encrypted secret values file.
 
 In one task, in the task's worker process: the file's current content decrypted in memory
-(sops on stdout), the desired content computed (``module_utils/sealed_values.py``: registry
+(sops on stdout), the desired content computed (``plugin_utils/sealed_values.py``: registry
 credentials from ``registry_definition``, generated tokens kept or created, the hub's
 ``secrets_extra_values`` on top), the keys that differ listed by name, and - only when some
 differ, or with ``force`` - the desired content encrypted by sops (plaintext on stdin) and
@@ -20,18 +20,22 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_values import plain
-from ansible.module_utils.sealed_values import SealedValuesError, hub_sealed_values, hub_sealed_values_changed
-from ansible.module_utils.sops_files import SopsDecryptError, SopsEncryptError, sops_decrypt, sops_encrypt, sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
+    SopsDecryptError,
+    SopsEncryptError,
+    sops_decrypt,
+    sops_encrypt,
+    sops_environment,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import (
+    SealedValuesError,
+    hub_sealed_values,
+    hub_sealed_values_changed,
+)
 
 ARGS = ("path", "hub", "tokens", "rotate", "force", "sops_binary", "age_keyfile", "config_path")
 FILE_MODE = 0o644  # encrypted: readable like the rest of the inventory

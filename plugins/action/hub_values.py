@@ -18,18 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    # The project's module_utils, importable as they are for modules.
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.hub_model import collect_variables
-from ansible.module_utils.hub_render import RenderError, render_model, with_secret_values
-from ansible.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
 
 
 class ActionModule(ActionBase):

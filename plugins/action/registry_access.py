@@ -31,20 +31,17 @@ from __future__ import annotations
 
 import secrets
 import string
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils.controller_module import ControllerModuleAction
-from ansible.module_utils.registry_client import RegistryLoginError, reach
-from ansible.module_utils.sops_files import SopsDecryptError, sops_decrypt, sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_client import RegistryLoginError, reach
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
+    SopsDecryptError,
+    sops_decrypt,
+    sops_environment,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.controller_module import ControllerModuleAction
 
 PASSWORD_PATH = ("binderhub-service", "buildPodsRegistryCredentials", "password")
 PASSWORD_CHARS = string.ascii_letters + string.digits

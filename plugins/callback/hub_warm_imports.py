@@ -10,9 +10,7 @@ client and YAML libraries and the project's module_utils that the action plugins
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
-import ansible.module_utils
 from ansible.plugins.callback import CallbackBase
 
 DOCUMENTATION = """
@@ -27,19 +25,17 @@ requirements:
   - enabled in callbacks_enabled
 """
 
-MODULE_UTILS = Path(__file__).resolve().parent.parent / "module_utils"
 LIBRARIES = ("yaml", "urllib3", "ansible.module_utils.basic", "kubernetes.config", "kubernetes.client.api_client",
              "kubernetes.client.rest")
-PROJECT = ("controller_module", "hub_model", "hub_values", "hub_render", "hub_rollout", "hub_helm", "hub_health",
-           "hub_lock", "hub_objects", "kube_api", "sops_files")
+PROJECT = ("plugin_utils.controller_module", "plugin_utils.hub_model", "plugin_utils.hub_values",
+           "plugin_utils.hub_render", "plugin_utils.hub_rollout", "plugin_utils.hub_helm", "plugin_utils.hub_health",
+           "plugin_utils.hub_lock", "plugin_utils.hub_objects", "plugin_utils.kube_api", "module_utils.sops_files")
 
 
 def warm() -> list[str]:
     """Import what the plugins need; the names that could not be imported (left to the plugins to report)."""
-    if str(MODULE_UTILS) not in ansible.module_utils.__path__:
-        ansible.module_utils.__path__.append(str(MODULE_UTILS))
     missing = []
-    for name in (*LIBRARIES, *(f"ansible.module_utils.{module}" for module in PROJECT)):
+    for name in (*LIBRARIES, *(f"ansible_collections.imagebuilding.hubs.plugins.{module}" for module in PROJECT)):
         try:
             importlib.import_module(name)
         except ImportError:

@@ -1,19 +1,16 @@
 """Filter ``hub_duplicates``: hub names and namespaces used by more than one selected hub
-(``module_utils/hub_duplicates.py``), for the validate play of ``playbooks/hub.yml``."""
+(``plugin_utils/hub_duplicates.py``), for the validate play of ``playbooks/hub.yml``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
-
-_MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
-
-from ansible.module_utils.hub_duplicates import HubIdentity, duplicate_problems, hub_identity
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_duplicates import (
+    HubIdentity,
+    duplicate_problems,
+    hub_identity,
+)
 
 IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name", "hub_dask_gateway_enabled", "secrets_dir", "inventory_dir",
                       "jupyterhub_release_name", "binderhub_service_release_name", "jupyterhub_dask_gateway_release_name")

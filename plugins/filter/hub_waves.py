@@ -1,19 +1,12 @@
-"""Filters of the rollout waves (``module_utils/hub_waves.py``): ``hub_rollout_waves`` and
+"""Filters of the rollout waves (``plugin_utils/hub_waves.py``): ``hub_rollout_waves`` and
 ``hub_blocked_by_canaries`` and ``hub_rollout_plan``, fed with ``[{host, cluster, stage}]`` of the selected hubs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
-
-_MODULE_UTILS = str(Path(__file__).resolve().parent.parent / "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
-
-from ansible.module_utils.hub_waves import blocked_by_canaries, rollout_plan, rollout_waves
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_waves import blocked_by_canaries, rollout_plan, rollout_waves
 
 
 def hub_rollout_waves(hubs: Iterable[Mapping[str, object]], max_parallel: int = 5) -> list[list[str]]:

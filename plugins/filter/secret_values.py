@@ -1,5 +1,5 @@
 """Filters of the secrets role: the desired content of a hub's secret values file
-(``module_utils/sealed_values.py``, which the ``hub_secret_values`` action uses too).
+(``plugin_utils/sealed_values.py``, which the ``hub_secret_values`` action uses too).
 
 ``hub_sealed_values`` takes the decrypted current content and returns it with the
 toolkit-managed keys set; every other key (what a person added) is kept. Generated
@@ -11,18 +11,11 @@ two contents, so a run can say what it rewrites without showing any value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.errors import AnsibleFilterError
-
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
-
-from ansible.module_utils import sealed_values
-from ansible.module_utils.sealed_values import SealedValuesError, get_path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import sealed_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import SealedValuesError, get_path
 
 __all__ = ["get_path", "hub_sealed_values", "hub_sealed_values_changed"]
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 from ansible.utils.display import Display
@@ -147,12 +146,8 @@ fleet_vars:
   hub_charts_dir: /work/shared/charts    # the unpacked charts
 """
 
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    # The project's module_utils, importable as they are for modules.
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
-from ansible.module_utils.fleet_config import (  # noqa: E402
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import (  # noqa: E402
     PROVIDERS,
     STAGES,
     Fleet,

@@ -22,7 +22,7 @@ description:
 version_added: "1.0.0"
 author: imagebuilding-hubs
 extends_documentation_fragment:
-  - hub_kube
+  - imagebuilding.hubs.hub_kube
 options:
   state:
     description: Take or give back the lock.

@@ -38,7 +38,7 @@ attributes:
   action:
     support: full
 notes:
-  - The model itself is computed by C(plugins/module_utils/hub_model.py).
+  - The model itself is computed by C(plugins/plugin_utils/hub_model.py).
 """
 
 EXAMPLES = r"""

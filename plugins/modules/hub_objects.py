@@ -19,7 +19,7 @@ version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
 extends_documentation_fragment:
-  - hub_kube
+  - imagebuilding.hubs.hub_kube
 options:
   objects:
     description: The objects, as full Kubernetes manifests.

@@ -9,7 +9,7 @@ module: hub_preflight
 short_description: Check a hub's charts and the final values of its releases before a rollout changes anything
 description:
   - Runs on the controller (action plugin), in the validate play of C(playbooks/hub.yml).
-  - Builds the hub model from the hub's variables (the checks and messages of M(hub_model)).
+  - Builds the hub model from the hub's variables (the checks and messages of M(imagebuilding.hubs.hub_model)).
   - Resolves each release's chart - an upstream chart (chart repository or C(oci://)) at its
     pinned version is pulled once into the chart cache (C($IBH_CACHE/charts), else
     C(~/.cache/imagebuilding-hubs/charts)); a version that does not exist or a repository that
@@ -30,7 +30,7 @@ version_added: "1.1.0"
 author: imagebuilding-hubs
 options:
   registry:
-    description: The non-secret registry definition of the hub (C(definition) of M(registry_definition)).
+    description: The non-secret registry definition of the hub (C(definition) of M(imagebuilding.hubs.registry_definition)).
     type: dict
     required: true
   secrets_file:
@@ -59,8 +59,8 @@ attributes:
   action:
     support: full
 notes:
-  - The rules are in C(plugins/module_utils/release_rules.py), the chart cache in
-    C(plugins/module_utils/chart_cache.py).
+  - The rules are in C(plugins/plugin_utils/release_rules.py), the chart cache in
+    C(plugins/plugin_utils/chart_cache.py).
   - C(secrets_extra_values) is read from the hub's variables, never passed as an argument.
 """
 

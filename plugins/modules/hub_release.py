@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: hub_release
 short_description: Render and deploy a hub's helm releases in one task, with a no-op fast path and a rollout record
 description:
-  - Runs on the controller (action plugin). Renders the hub's values like M(hub_values) - the
+  - Runs on the controller (action plugin). Renders the hub's values like M(imagebuilding.hubs.hub_values) - the
     validated hub model, its sops-encrypted values files and its secret values file (O(secrets_file))
     decrypted in this task's process only, the keys the releases need checked - so that no
     decrypted value is ever in a task's arguments, result or a registered variable.
@@ -27,7 +27,7 @@ description:
     task fails naming the pods that are not ready and why (events).
   - A release left C(pending-*) by an interrupted run is rolled back to its deployed revision
     (uninstalled when nothing was deployed) when O(recover_pending) is true (the run holds the
-    hub's rollout lock, see M(hub_lock)); otherwise the task fails with the command that clears it.
+    hub's rollout lock, see M(imagebuilding.hubs.hub_lock)); otherwise the task fails with the command that clears it.
   - Check mode runs C(helm diff) only (and a server-side dry run of the objects). Diff mode returns
     the diffs with every secret value redacted.
   - Appends each release's outcome (hub, cluster, release, chart version, revisions, status,
@@ -35,8 +35,8 @@ description:
 version_added: "1.0.0"
 author: imagebuilding-hubs
 extends_documentation_fragment:
-  - hub_kube
-  - hub_sops
+  - imagebuilding.hubs.hub_kube
+  - imagebuilding.hubs.hub_sops
 options:
   releases:
     description:

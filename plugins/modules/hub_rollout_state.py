@@ -25,7 +25,7 @@ version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
 extends_documentation_fragment:
-  - hub_kube
+  - imagebuilding.hubs.hub_kube
 options:
   state:
     description: Compare with the record, or write it.

@@ -26,7 +26,7 @@ description:
 version_added: "1.0.0"
 author: imagebuilding-hubs
 extends_documentation_fragment:
-  - hub_sops
+  - imagebuilding.hubs.hub_sops
 options:
   path:
     description: The hub's secret values file (C(enc-<hub>.secret.values.yaml)).

@@ -9,7 +9,7 @@ module: hub_values
 short_description: Render one hub's helm values per release from the validated hub model
 description:
   - Runs on the controller (action plugin). Builds the validated hub model like
-    M(hub_model) (and fails the same way), then renders the non-secret helm values of each
+    M(imagebuilding.hubs.hub_model) (and fails the same way), then renders the non-secret helm values of each
     release the hub deploys - C(jupyterhub), C(binderhub-service) and, with
     C(hub_dask_gateway_enabled), C(dask-gateway) - and layers the hub's
     C(hub_values_files) on top in order (dicts merge by key, lists and scalars are
@@ -42,7 +42,7 @@ description:
 version_added: "1.0.0"
 author: imagebuilding-hubs
 extends_documentation_fragment:
-  - hub_sops
+  - imagebuilding.hubs.hub_sops
 options:
   registry:
     description:
@@ -72,7 +72,7 @@ attributes:
   action:
     support: full
 notes:
-  - The values are computed by C(plugins/module_utils/hub_values.py).
+  - The values are computed by C(plugins/plugin_utils/hub_values.py).
 """
 
 EXAMPLES = r"""

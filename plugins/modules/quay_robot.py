@@ -97,8 +97,8 @@ import urllib.parse
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.registry_client import RegistryLoginError, request, ssl_context
-from ansible.module_utils.registry_rules import QUAY_ORG_RE, QUAY_ROBOT_RE
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_client import RegistryLoginError, request, ssl_context
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import QUAY_ORG_RE, QUAY_ROBOT_RE
 
 
 class QuayError(Exception):

@@ -188,7 +188,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.registry_rules import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import (
     RegistrySettings,
     build_definition,
     check_settings,

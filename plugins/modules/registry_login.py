@@ -94,8 +94,8 @@ push_checked:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.registry_client import RegistryLoginError, login
-from ansible.module_utils.registry_rules import repository_for_check
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_client import RegistryLoginError, login
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import repository_for_check
 
 KIND_TITLES = {
     "credentials": "wrong credentials",

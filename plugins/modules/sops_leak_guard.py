@@ -63,7 +63,7 @@ leaks:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.sops_files import find_leaks, leak_message
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
 extends_documentation_fragment:
-  - hub_sops
+  - imagebuilding.hubs.hub_sops
 options:
   path:
     description: The secret values file (it need not exist yet).
@@ -68,7 +68,11 @@ from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.sops_files import decrypt_failure, find_sops_config, nearest_existing_dir
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
+    decrypt_failure,
+    find_sops_config,
+    nearest_existing_dir,
+)
 
 _PROBE = b"imagebuilding_hubs_probe: not a secret\n"
 

@@ -84,7 +84,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.hcl_list_edit import HclEditError, ensure_in_list
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.hcl_list_edit import HclEditError, ensure_in_list
 
 try:
     import hcl2

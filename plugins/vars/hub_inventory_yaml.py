@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import ansible.module_utils
 from ansible.errors import AnsibleParserError
 from ansible.inventory.host import Host
 from ansible.plugins.vars import BaseVarsPlugin
@@ -39,12 +38,8 @@ extends_documentation_fragment:
 """
 
 
-_PLUGINS = Path(__file__).resolve().parent.parent
-if str(_PLUGINS / "module_utils") not in ansible.module_utils.__path__:
-    # The project's module_utils, importable as they are for modules.
-    ansible.module_utils.__path__.append(str(_PLUGINS / "module_utils"))
 
-from ansible.module_utils.yaml_problems import check_file  # noqa: E402
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import check_file  # noqa: E402
 
 # How many hubs a group's message lists before "and N more".
 HUBS_LISTED = 5
@@ -73,7 +68,6 @@ def problem_message(entity: Any, file: str, problem: str) -> str:  # noqa: ANN40
 
 
 class VarsModule(BaseVarsPlugin):
-    REQUIRES_ENABLED = True
     is_stateless = True
 
     def get_vars(self, loader: Any, path: str, entities: Any, cache: bool = True) -> dict[str, Any]:  # noqa: ANN401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ansible.module_utils.kube_api import Kube, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, path
 
 FIELD_MANAGER = "imagebuilding-hubs"
 APPLY = "application/apply-patch+yaml"  # JSON is YAML

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible.module_utils.kube_api import Kube, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, path
 
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
 SECONDS = {"h": 3600, "m": 60, "s": 1}

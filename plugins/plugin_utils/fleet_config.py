@@ -38,8 +38,8 @@ from typing import Any
 import yaml
 
 try:
-    from ansible.module_utils.sops_files import is_sops_encrypted, name_looks_secret
-    from ansible.module_utils.yaml_problems import describe_yaml_error, load_strict
+    from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_encrypted, name_looks_secret
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
 except ImportError:  # pragma: no cover - outside Ansible, e.g. scripts run from the repository
     from sops_files import is_sops_encrypted, name_looks_secret  # type: ignore[no-redef]
     from yaml_problems import describe_yaml_error, load_strict  # type: ignore[no-redef]

@@ -34,10 +34,10 @@ try:
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 else:
-    from ansible.module_utils.yaml_problems import describe_yaml_error, load_strict
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
 
-from ansible.module_utils.registry_rules import FACTS as REGISTRY_FACTS
-from ansible.module_utils.registry_rules import VARIABLE_TYPES as REGISTRY_VARIABLE_TYPES
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import FACTS as REGISTRY_FACTS
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import VARIABLE_TYPES as REGISTRY_VARIABLE_TYPES
 
 PROVIDERS = ("local", "gcp", "aws", "azure", "kubeconfig")
 STAGES = ("staging", "production")

@@ -22,8 +22,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible.module_utils.chart_names import image_pull_secret_name
-from ansible.module_utils.hub_model import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import check_reference_shape
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import image_pull_secret_name
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
     OPEN_ACCESS_SETTINGS,
     VALUES_FILE_KEYS,
     Errors,
@@ -31,8 +32,7 @@ from ansible.module_utils.hub_model import (
     _did_you_mean,
     _type_name,
 )
-from ansible.module_utils.hub_values import RegistryView
-from ansible.module_utils.registry_rules import check_reference_shape
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import RegistryView
 
 # A Kubernetes resource quantity (apimachinery's resource.Quantity grammar).
 K8S_QUANTITY_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ansible.module_utils.chart_names import cluster_scoped_objects
-from ansible.module_utils.hub_model import RELEASE_PREFIXES, release_name_default
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import cluster_scoped_objects
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, release_name_default
 
 
 @dataclass(frozen=True)

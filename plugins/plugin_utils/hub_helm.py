@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ansible.module_utils.hub_rollout import DIGEST_ANNOTATION, release_summary
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import DIGEST_ANNOTATION, release_summary
 
 # helm diff --detailed-exitcode: 0 no change, 2 changes, anything else an error.
 DIFF_NO_CHANGE, DIFF_CHANGES = 0, 2

@@ -15,9 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible.module_utils.chart_cache import cached_chart_dir
-from ansible.module_utils.hub_model import Errors, HubModel, HubModelError, Release, build_model, decrypt_values_files
-from ansible.module_utils.hub_values import (
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
+    SopsDecryptError,
+    is_sops_encrypted,
+    sops_decrypt,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import cached_chart_dir
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
+    Errors,
+    HubModel,
+    HubModelError,
+    Release,
+    build_model,
+    decrypt_values_files,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import (
     BINDER_TOKEN_KEY,
     RegistryView,
     missing_secret_keys,
@@ -28,8 +40,11 @@ from ansible.module_utils.hub_values import (
     required_secret_keys,
     toolkit_values,
 )
-from ansible.module_utils.release_rules import Layer, check_final_values, check_secret_sections
-from ansible.module_utils.sops_files import SopsDecryptError, is_sops_encrypted, sops_decrypt
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import (
+    Layer,
+    check_final_values,
+    check_secret_sections,
+)
 
 
 class RenderError(ValueError):

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible.module_utils.chart_names import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import (
     DASK_GATEWAY_TRAEFIK_CONTAINER_PORT,
     DASK_GATEWAY_TRAEFIK_PORT,
     HUB_SERVICE_PORT,
@@ -26,7 +26,7 @@ from ansible.module_utils.chart_names import (
     hub_name,
     image_pull_secret_name,
 )
-from ansible.module_utils.hub_model import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
     AUTHENTICATOR_CLASS_NAMES,
     IMAGE_OPTION_KEY,
     Auth,
