@@ -17,9 +17,10 @@ After the role's type tasks (quay robot, terraform key), in the task's worker pr
 
 With ``verify_only: true`` (the role's validate entry point, before anything changes) it
 changes nothing and returns no password: it logs in with the password the registry already
-has (given, or kept in the secret values file and not rotated), or, when the rollout is about
-to make it (a new htpasswd entry, a quay robot, a terraform key), checks that the registry
-answers over verified TLS. ``verified: true`` in its result lets the rollout's own step skip
+has where something else manages it (given, or kept in the secret values file and not
+rotated), or, where the rollout makes or sets it (the htpasswd entry of a managed htpasswd
+file, which it also repairs; a quay robot; a terraform key), checks that the registry answers
+over verified TLS. ``verified: true`` in its result lets the rollout's own step skip
 logging in again with that same password.
 
 The result holds the password (the fact): the task has ``no_log: true`` and
@@ -110,9 +111,9 @@ class ActionModule(ControllerModuleAction):
         source = checked.get("password_source")
         if source == "given":
             password = self._password(checked, var)
-        elif source in ("secrets_file", "htpasswd") and checked.get("secrets_file_exists") and not rotate:
+        elif source == "secrets_file" and checked.get("secrets_file_exists") and not rotate:
             password = kept_password(str(var["registry_secrets_file"]), var)
-        else:  # the rollout makes it: a new htpasswd entry, a quay robot, a terraform key
+        else:  # the rollout makes or sets it: the htpasswd entry it manages, a quay robot, a terraform key
             password = ""
         if password:
             self._login(definition, password, var, task_vars, hub)

@@ -35,10 +35,10 @@ options:
   verify_only:
     description:
       - Change nothing and return no password (the role's validate entry point, before a rollout
-        changes anything) - log in with the password the registry already has (given, or kept in
-        the secret values file and not rotated), or, when the rollout makes the password (a new
-        htpasswd entry, a quay robot, a terraform key), check that the registry answers over
-        verified TLS. The task needs no C(no_log).
+        changes anything) - log in with the password the registry already has where something
+        else manages it (given, or kept in the secret values file and not rotated), or, where the
+        rollout makes or sets it (the entry of a managed htpasswd file, a quay robot, a terraform
+        key), check that the registry answers over verified TLS. The task needs no C(no_log).
     type: bool
     default: false
   verified:
