@@ -8,10 +8,10 @@ here as they do under Ansible.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from ansible.plugins.loader import init_plugin_loader
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
@@ -23,8 +23,10 @@ _LINK = COLLECTIONS / "ansible_collections" / "imagebuilding" / "hubs"
 if not _LINK.exists():
     _LINK.parent.mkdir(parents=True, exist_ok=True)
     _LINK.symlink_to(ROOT, target_is_directory=True)
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
+# Ansible's collection loader, as the ansible-* commands set it up (collections_path of
+# ansible.cfg, which lists .local/collections, and the ansible package's collections).
+os.environ.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+init_plugin_loader([str(COLLECTIONS)])
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,8 @@ def run_module(module: str, args: dict, *, check: bool = False, diff: bool = Fal
         ANSIBLE_LOCALHOST_WARNING="0",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
     )
-    argv = [str(VENV_BIN / "ansible"), "localhost", "-m", module, "-a", json.dumps(args)]
+    name = module if "." in module else f"imagebuilding.hubs.{module}"
+    argv = [str(VENV_BIN / "ansible"), "localhost", "-m", name, "-a", json.dumps(args)]
     argv += ["--check"] if check else []
     argv += ["--diff"] if diff else []
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)

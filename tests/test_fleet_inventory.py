@@ -102,7 +102,7 @@ def graph_children(graph: str) -> dict[str, set[str]]:
 def write_source(directory: Path, options: dict[str, Any], name: str = "test.fleet.yml") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text(yaml.safe_dump({"plugin": "hub_fleet_config", **options}, sort_keys=False))
+    path.write_text(yaml.safe_dump({"plugin": "imagebuilding.hubs.hub_fleet_config", **options}, sort_keys=False))
     return path
 
 
@@ -207,10 +207,10 @@ def test_a_broken_fleet_directory_adds_nothing_and_says_why(sample_fleet: Path, 
 
 
 def test_ansible_doc_shows_the_plugin() -> None:
-    proc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "inventory", "-M", "plugins/inventory", "-j",
-                           "hub_fleet_config"], cwd=ROOT, env=project_env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "inventory", "-j",
+                           "imagebuilding.hubs.hub_fleet_config"], cwd=ROOT, env=project_env(), capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)["hub_fleet_config"]["doc"]
+    doc = json.loads(proc.stdout)["imagebuilding.hubs.hub_fleet_config"]["doc"]
     assert {"config_dir", "kubeconfig_override", "kube_context_override", "kubeconfig_overrides", "staging_pattern",
             "local", "host_names", "hub_vars"} <= set(doc["options"])
 

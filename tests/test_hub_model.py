@@ -436,7 +436,7 @@ PLAYBOOK = """\
   gather_facts: false
   tasks:
     - name: Validate the hub's inputs
-      hub_model:
+      imagebuilding.hubs.hub_model:
       register: model
     - name: Show the namespace
       ansible.builtin.debug:

@@ -74,7 +74,7 @@ def test_failed_canary_stops_its_clusters_production_hub(rollout: tuple[str, dic
     output, rows = rollout
     assert any(r["status"] == "failed" for r in rows["waves-a-canary"]), rows
     assert [r["status"] for r in rows["waves-a-prod"]] == ["not deployed: a canary of cluster a failed"], rows
-    assert "TASK [binderhub_service : Deploy the binderhub-service release]" in output
+    assert "TASK [imagebuilding.hubs.binderhub_service : Deploy the binderhub-service release]" in output
     # Nothing runs for waves-a-prod after its rollout ended (the last wave).
     assert "[waves-a-prod]" not in output.rsplit("TASK [End the hub's rollout]", 1)[1].split("PLAY RECAP", 1)[0]
 

@@ -196,7 +196,7 @@ def test_htpasswd_module_keeps_every_user_of_parallel_hubs(tmp_path: Path) -> No
         [
             str(VENV_BIN / "ansible"), "all", "-i", ",".join(hubs) + ",", "-c", "local", "-f", str(len(hubs)),
             "-e", f"ansible_python_interpreter={VENV_BIN / 'python'}",
-            "-m", "htpasswd_user",
+            "-m", "imagebuilding.hubs.htpasswd_user",
             "-a", f"path={htpasswd} username={{{{ inventory_hostname }}}} password=pw-{{{{ inventory_hostname }}}}-1234",
         ],
         cwd=ROOT, env=project_env(), capture_output=True, text=True, timeout=300, check=False,

@@ -216,7 +216,7 @@ def test_kind_values_match_the_scenario_registry(tool_bin: Path, shared_charts: 
 def test_kind_inventory_passes_the_hub_model(shared_charts: Path) -> None:
     """Both hubs of the scenario's inventory pass the hub model, with the genuine charts' directories."""
     proc = subprocess.run(
-        [str(VENV_BIN / "ansible"), "-i", str(KIND_SCENARIO / "inventory"), "all", "-m", "hub_model"],
+        [str(VENV_BIN / "ansible"), "-i", str(KIND_SCENARIO / "inventory"), "all", "-m", "imagebuilding.hubs.hub_model"],
         cwd=ROOT, env=project_env(ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"),
         capture_output=True, text=True, check=False, timeout=300,
     )

@@ -51,7 +51,7 @@ options:
   plugin:
     description: Marks the file as a source of this plugin.
     required: true
-    choices: [hub_fleet_config]
+    choices: [imagebuilding.hubs.hub_fleet_config]
   config_dir:
     description:
       - The fleet directory, holding C(config/clusters/<cluster>/cluster.yaml), or the C(config/clusters) directory
@@ -196,7 +196,7 @@ def _resolve(path: str, base: Path) -> str:
 
 
 class InventoryModule(BaseInventoryPlugin):
-    NAME = "hub_fleet_config"
+    NAME = "imagebuilding.hubs.hub_fleet_config"
 
     def verify_file(self, path: str) -> bool:
         if not super().verify_file(path):
