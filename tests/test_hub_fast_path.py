@@ -15,7 +15,7 @@ import pytest
 from support import ROOT, SHARED_CHARTS, PlaybookRun, project_env, run_playbook
 
 INVENTORY = ROOT / "inventories" / "local"
-HELM_TASK = "jupyterhub : Deploy the jupyterhub and dask-gateway releases"
+HELM_TASK = "imagebuilding.hubs.jupyterhub : Deploy the jupyterhub and dask-gateway releases"
 COMPARE_TASK = "Compare the hub with the state its last rollout recorded"
 LOCK_TASK = "TASK [Take the hub's rollout lock]"
 
