@@ -41,4 +41,4 @@ def test_an_unreadable_kubeconfig(tmp_path: Path) -> None:
     path = tmp_path / "kubeconfig"
     path.write_text("contexts: [unclosed\n")
     with pytest.raises(KubeConfigError, match="is not a readable kubeconfig"):
-        Kube(str(path), None)
+        Kube.from_args({"kubeconfig": str(path)})

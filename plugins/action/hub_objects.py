@@ -14,13 +14,14 @@ from typing import Any
 import yaml
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_object
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeError
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from urllib3.exceptions import HTTPError
 
 
 class ActionModule(ActionBase):
     _requires_connection = False
-    _VALID_ARGS = frozenset(("objects", "hub", "kubeconfig", "kube_context"))
+    _VALID_ARGS = frozenset(("objects", "hub", *KUBE_ARGS))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -31,7 +32,10 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "msg": f"hub {hub}: hub_objects: objects must be a list of mappings"}
         applied, diffs = [], []
         try:
-            kube = Kube(self._task.args.get("kubeconfig"), self._task.args.get("kube_context"))
+            kube = Kube.from_args(self._task.args)
+        except KubeConfigError as error:
+            return {**result, "failed": True, "msg": f"hub {hub}: {error}"}
+        try:
             for body in objects:
                 outcome = apply_object(kube, body, dry_run=self._task.check_mode)
                 applied.append({"object": outcome.label, "changed": outcome.changed})
@@ -44,7 +48,6 @@ class ActionModule(ActionBase):
                            f"{error}{': ' + error.body[:500] if isinstance(error, KubeError) else ''}"}
         except HTTPError as error:
             return {**result, "failed": True,
-                    "msg": f"hub {hub}: the cluster's API server cannot be reached (cluster_kubeconfig / "
-                           f"cluster_kube_context): {error}"}
+                    "msg": f"hub {hub}: the cluster's API server cannot be reached ({kube.access.describe()}): {error}"}
         changed = any(item["changed"] for item in applied)
         return {**result, "changed": changed, "applied": applied, **({"diff": diffs} if diffs else {})}

@@ -72,11 +72,13 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout imp
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain, redact
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KUBECONFIG, KubeAccess, kube_access
 from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
 ARGS = ("releases", "secrets_file", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
-        "recover_pending", "kubeconfig", "kube_context", "hub", "cluster", "helm")
+        "recover_pending", "hub", "cluster", "helm")
 
 
 def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +94,12 @@ def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
 class Deploy:
     """One release's deploy: the inputs, the API and the record being built."""
 
-    def __init__(self, ref: ReleaseRef, values: object, secrets: object, args: dict[str, Any]) -> None:
-        self.ref, self.values, self.secrets, self.args = ref, values, secrets, args
+    def __init__(self, ref: ReleaseRef, values: object, secrets: object, args: dict[str, Any],
+                 access: KubeAccess) -> None:
+        self.ref, self.values, self.secrets, self.args, self.access = ref, values, secrets, args, access
         self.values_yaml = yaml.safe_dump(values)
         self.digest = desired_state_digest(ref.chart_ref, ref.chart_version, values)
-        self.env = helm_environment(args.get("kubeconfig"))
+        self.env = helm_environment(access)
         self.helm = str(args.get("helm") or "helm")
         self.timeout = str(args.get("timeout") or "5m0s")
         self.started = time.time()
@@ -107,7 +110,7 @@ class Deploy:
     def kube(self) -> Kube:
         """The cluster's API, made at first use: a kubeconfig that cannot be used fails the release's
         deploy (KubeConfigError, naming the variable) like any other cluster error."""
-        return Kube(self.args.get("kubeconfig"), self.args.get("kube_context"))
+        return Kube(self.access)
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)  # type: ignore[arg-type]
@@ -212,7 +215,7 @@ class Deploy:
 
 class ActionModule(ActionBase):
     _requires_connection = False
-    _VALID_ARGS = frozenset(ARGS)
+    _VALID_ARGS = frozenset((*ARGS, *KUBE_ARGS))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -224,17 +227,21 @@ class ActionModule(ActionBase):
         if not isinstance(releases, list) or not releases or not args["secrets_file"]:
             return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list) and secrets_file are required"}
         try:
+            access = kube_access(self._task.args)
+        except KubeConfigError as error:
+            return {**result, "failed": True, "msg": f"hub {hub}: {error}"}
+        try:
             rendered = self._render(task_vars, args)
         except RenderError as error:
             return {**result, "failed": True, "msg": str(error)}
         keys = [str(key) for key in releases if key in rendered["releases"]]
         mine = {(rendered["releases"][key]["name"], rendered["releases"][key]["namespace"]) for key in keys}
         entries = [r for r in task_vars.get("hub_rollout_releases") or [] if (r.get("release"), r.get("namespace")) not in mine]
-        outcome = self._apply_objects(rendered, args, hub) if args.get("apply_objects") else {}
+        outcome = self._apply_objects(rendered, access, hub) if args.get("apply_objects") else {}
         for key in keys:
             if outcome.get("failed"):
                 break
-            deployed = self._deploy_release(rendered, key, args, hub)
+            deployed = self._deploy_release(rendered, key, args, access, hub)
             entries.append(deployed.pop("rollout"))
             outcome = merge_outcomes(outcome, deployed)
         return {**result, "changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
@@ -250,11 +257,11 @@ class ActionModule(ActionBase):
                                    env=sops_environment(args.get("age_keyfile")))
         return plain(final)  # type: ignore[return-value]  # templated strings -> str, for YAML and digests
 
-    def _apply_objects(self, rendered: dict[str, Any], args: dict[str, Any], hub: str) -> dict[str, Any]:
+    def _apply_objects(self, rendered: dict[str, Any], access: KubeAccess, hub: str) -> dict[str, Any]:
         """The hub's own objects (the NFS home share's volume and claim), by server-side apply."""
         if not rendered["objects"]:
             return {}
-        kube = Kube(args.get("kubeconfig"), args.get("kube_context"))
+        kube = Kube(access)
         diffs = []
         try:
             applied = [apply_object(kube, body, dry_run=self._task.check_mode) for body in rendered["objects"]]
@@ -267,9 +274,10 @@ class ActionModule(ActionBase):
         return {"changed": any(o.changed for o in applied), "objects": [o.label for o in applied if o.changed],
                 **({"diff": diffs} if diffs else {})}
 
-    def _deploy_release(self, rendered: dict[str, Any], key: str, args: dict[str, Any], hub: str) -> dict[str, Any]:
-        ref = ReleaseRef.from_mapping(rendered["releases"][key], str(args["kube_context"] or ""))
-        deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args)
+    def _deploy_release(self, rendered: dict[str, Any], key: str, args: dict[str, Any], access: KubeAccess,
+                        hub: str) -> dict[str, Any]:
+        ref = ReleaseRef.from_mapping(rendered["releases"][key], access.context if access.mode == KUBECONFIG else "")
+        deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args, access)
         try:
             outcome = self._deploy(deploy, str(rendered["releases"][key]["chart"]))
         except (RuntimeError, KubeError, KubeConfigError, HTTPError, OSError) as error:

@@ -10,7 +10,8 @@ as recorded; then the fact ``hub_rollout_releases`` carries the report's rows. C
 skips either (the rollout then says what is wrong).
 
 ``state: recorded`` (last task of a hub's rollout): writes the record from the inputs and
-this run's ``hub_rollout_releases``.
+this run's ``hub_rollout_releases`` when it is missing or differs (``changed`` then); check
+mode writes nothing and says whether a real run would.
 
 Paths the roles derive (the secret values file, the leak guard's paths) are templated
 from the hub roles' own defaults and the secrets role's vars, so they are the roles' paths.
@@ -42,10 +43,12 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state impor
     record_body,
     recorded_releases,
     rerun_switches,
+    same_record,
     unchanged_rows,
     why_not_skipped,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from urllib3.exceptions import HTTPError
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the collection (the repository root)
@@ -63,7 +66,7 @@ FILES = {
     "registry_terraform_state_file": "{{ registry_terraform_state_file }}",
 }
 HTPASSWD = ("{{ registry_htpasswd_file }}", "{{ registry_username or (hub_name | default(inventory_hostname)) }}")
-ARGS = ("state", "namespace", "hub", "cluster", "kubeconfig", "kube_context")
+ARGS = ("state", "namespace", "hub", "cluster")
 
 
 def _role_layer(loader: DataLoader, names: tuple[str, ...]) -> dict[str, Any]:
@@ -100,7 +103,7 @@ def _template(templar: Templar, expression: str) -> Any:  # noqa: ANN401 - whate
 
 class ActionModule(ActionBase):
     _requires_connection = False
-    _VALID_ARGS = frozenset(ARGS)
+    _VALID_ARGS = frozenset((*ARGS, *KUBE_ARGS))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -130,8 +133,8 @@ class ActionModule(ActionBase):
         files.update(chart_directories_digests(variables, base))
         return inputs_digest(variables, files, code_digest(ROOT))
 
-    def _kube(self, args: dict[str, Any]) -> Kube:
-        return Kube(args["kubeconfig"], args["kube_context"])
+    def _kube(self) -> Kube:
+        return Kube.from_args(self._task.args)
 
     def _compare(self, args: dict[str, Any], hub: str, task_vars: dict[str, Any], defaults: dict[str, Any],
                  role_templar: Templar) -> dict[str, Any]:
@@ -161,7 +164,7 @@ class ActionModule(ActionBase):
         return {"changed": False, "unchanged": unchanged, "reason": reason, "msg": message, "ansible_facts": facts}
 
     def _cluster_reason(self, args: dict[str, Any], digest: str) -> tuple[str, dict[str, Any] | None]:
-        kube, namespace = self._kube(args), str(args["namespace"])
+        kube, namespace = self._kube(), str(args["namespace"])
         record = kube.get_or_none(path("v1", "secrets", namespace, STATE_SECRET))
         if record is None:
             return why_not_skipped(None, digest, {}, [], []), None
@@ -172,11 +175,12 @@ class ActionModule(ActionBase):
         return reason, record
 
     def _record(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:
-        if self._task.check_mode:
-            return {"changed": False, "msg": "check mode: nothing recorded"}
+        """Write the record when it is missing or says something else: ``changed`` then (in check mode:
+        when it would be written; a release that would change always makes a new record)."""
         rows = self._templar.template(task_vars.get("hub_rollout_releases") or [])
         mine = [row for row in rows if row.get("hub") == hub]
-        if not mine or any(row.get("status") not in ("changed", "unchanged") for row in mine):
+        done = ("changed", "unchanged", "would change") if self._task.check_mode else ("changed", "unchanged")
+        if not mine or any(row.get("status") not in done for row in mine):
             return {"changed": False, "msg": f"hub {hub}: not every release was deployed; nothing recorded"}
         releases = {row["release"]: {"revision": int(row["revision_after"]), "chart": row.get("chart", ""),
                                      "chart_version": row.get("chart_version", ""), "namespace": row.get("namespace", "")}
@@ -184,9 +188,15 @@ class ActionModule(ActionBase):
         namespace = str(args["namespace"])
         at = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
-            kube = self._kube(args)
+            kube = self._kube()
             where = path("v1", "secrets", namespace, STATE_SECRET)
             current = kube.get_or_none(where)
+            if current is not None and not any(row.get("status") == "would change" for row in mine) \
+                    and same_record(current, digest, releases):
+                return {"changed": False, "msg": f"hub {hub}: rollout state unchanged", "releases": sorted(releases)}
+            if self._task.check_mode:
+                return {"changed": True, "msg": f"hub {hub}: check mode: the rollout state would be recorded",
+                        "releases": sorted(releases)}
             if current is None:
                 kube.create(path("v1", "secrets", namespace), record_body(digest, releases, at))
             else:
@@ -194,4 +204,4 @@ class ActionModule(ActionBase):
         except (KubeError, KubeConfigError, HTTPError) as error:
             # Not fatal: without a record the next run rolls the hub out again.
             return {"changed": False, "warnings": [f"hub {hub}: its rollout state could not be recorded: {error}"]}
-        return {"changed": False, "msg": f"hub {hub}: rollout state recorded", "releases": sorted(releases)}
+        return {"changed": True, "msg": f"hub {hub}: rollout state recorded", "releases": sorted(releases)}

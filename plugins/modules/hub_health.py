@@ -46,7 +46,7 @@ attributes:
 
 EXAMPLES = r"""
 - name: Check that every Deployment and DaemonSet of the hub's namespace rolls out
-  hub_health:
+  imagebuilding.hubs.hub_health:
     namespace: research
     hub: research
     timeout: 5m0s

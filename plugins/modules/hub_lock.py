@@ -18,7 +18,10 @@ description:
   - The namespace records its owner, annotations C(imagebuilding-hubs/hub) and
     C(imagebuilding-hubs/cluster); O(state=acquired) for another hub or cluster fails before
     anything changes. A namespace without an owner is claimed.
-  - O(state=released) deletes the Lease when this run holds it. Check mode only reads.
+  - O(state=released) deletes the Lease when this run holds it.
+  - C(changed) is true when the namespace is created or claimed, or the Lease is created, taken
+    over or deleted (RV(namespace_change), RV(lease)). Check mode writes nothing and reports what
+    a real run would do.
 version_added: "1.0.0"
 author: imagebuilding-hubs
 extends_documentation_fragment:
@@ -50,7 +53,7 @@ attributes:
 
 EXAMPLES = r"""
 - name: Take the hub's rollout lock
-  hub_lock:
+  imagebuilding.hubs.hub_lock:
     state: acquired
     namespace: research
     hub: research
@@ -58,6 +61,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lease:
+  description:
+    - What was (in check mode - would be) done with the Lease - C(created), C(taken over) (a stale one),
+      C(held) (by this run already), C(deleted), C(absent), C(held by another run).
+  returned: success
+  type: str
+namespace_change:
+  description: C(created) or C(claimed) when the namespace was (would be) created or given its owner, else empty.
+  returned: when acquired
+  type: str
 holder:
   description: The lock's holder identity.
   returned: when acquired

@@ -33,7 +33,7 @@ options:
 
 EXAMPLES = r"""
 - name: Apply the NFS home share's volume and claim
-  hub_objects:
+  imagebuilding.hubs.hub_objects:
     objects: "{{ rendered.objects }}"
     hub: research
 """

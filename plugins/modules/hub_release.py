@@ -85,7 +85,7 @@ requirements:
 
 EXAMPLES = r"""
 - name: Deploy the hub's jupyterhub and dask-gateway releases with its secret values
-  hub_release:
+  imagebuilding.hubs.hub_release:
     releases: [jupyterhub, dask-gateway]
     apply_objects: true
     secrets_file: "{{ inventory_dir }}/secrets/enc-research.secret.values.yaml"

@@ -20,7 +20,8 @@ description:
     naming any secret-named file without sops metadata. Check mode, C(hub_force),
     C(registry_rotate), C(secrets_rotate_tokens) and C(secrets_force_reencrypt) never skip.
   - O(state=recorded) writes the record after a complete rollout, from the inputs and the
-    fact C(hub_rollout_releases) of this run. Check mode records nothing.
+    fact C(hub_rollout_releases) of this run, when there is none or it says something else
+    (then C(changed)). Check mode records nothing and reports whether a real run would.
 version_added: "0.1.0"
 author:
   - imagebuilding-hubs contributors
@@ -42,11 +43,14 @@ options:
   cluster:
     description: The hub's cluster, for the report.
     type: str
+attributes:
+  check_mode:
+    support: full
 """
 
 EXAMPLES = r"""
 - name: Compare the hub with the state its last rollout recorded
-  hub_rollout_state:
+  imagebuilding.hubs.hub_rollout_state:
     state: compared
     namespace: research
 """

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import DIGEST_ANNOTATION, release_summary
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KubeAccess
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import helm_environment as kube_helm_environment
 
 # helm diff --detailed-exitcode: 0 no change, 2 changes, anything else an error.
 DIFF_NO_CHANGE, DIFF_CHANGES = 0, 2
@@ -107,13 +109,12 @@ def uninstall_command(ref: ReleaseRef, timeout: str, helm: str = "helm") -> list
     return [helm, "uninstall", ref.name, "--namespace", ref.namespace, *context, "--wait", "--timeout", timeout]
 
 
-def helm_environment(kubeconfig: str | None) -> dict[str, str]:
-    """The controller's environment; helm-diff compares with a server-side upgrade dry run
-    (it sees the charts' lookups, e.g. generated keys kept in a Secret)."""
-    environment = dict(os.environ)
+def helm_environment(access: KubeAccess) -> dict[str, str]:
+    """The controller's environment with the cluster access of the task (kube_auth.helm_environment:
+    KUBECONFIG and its context, or the API server, token and CA); helm-diff compares with a
+    server-side upgrade dry run (it sees the charts' lookups, e.g. generated keys kept in a Secret)."""
+    environment = kube_helm_environment(access)
     environment["HELM_DIFF_USE_UPGRADE_DRY_RUN"] = "true"
-    if kubeconfig:
-        environment["KUBECONFIG"] = str(Path(kubeconfig).expanduser())
     return environment
 
 

@@ -149,6 +149,12 @@ def record_body(digest: str, releases: Mapping[str, Mapping[str, Any]], recorded
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": metadata}
 
 
+def same_record(record: Mapping[str, Any], digest: str, releases: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether a stored record already says ``digest`` and ``releases`` (its time apart)."""
+    return (((record.get("metadata") or {}).get("annotations") or {}).get(INPUTS_ANNOTATION) == digest
+            and recorded_releases(record) == json.loads(json.dumps(dict(releases))))
+
+
 def unchanged_rows(hub: str, cluster: str, namespace: str, releases: Mapping[str, Mapping[str, Any]],
                    started: float) -> list[dict[str, Any]]:
     """The report's rows of a skipped hub: each recorded release, unchanged."""

@@ -1,7 +1,9 @@
 """A small Kubernetes API client for the controller-side plugins: JSON in, JSON out.
 
-The kubeconfig is read by the Kubernetes client's loader (client certificates, tokens, exec
-plugins), but requests go straight to its connection pool with plain JSON. The typed API
+How the cluster is reached - a kubeconfig, a host and token, or the pod's service account - is
+resolved by ``kube_auth`` from the task's options and the ``K8S_AUTH_*`` variables; a kubeconfig
+is read by the Kubernetes client's loader (client certificates, tokens, exec plugins), but
+requests go straight to its connection pool with plain JSON. The typed API
 classes of the client (``CoreV1Api`` and its models) are not used: importing them costs
 about 1.5 CPU-seconds, and Ansible forks a new process for every task of every hub.
 """
@@ -9,15 +11,24 @@ about 1.5 CPU-seconds, and Ansible forks a new process for every task of every h
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import yaml
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import (
+    KUBECONFIG,
+    KubeAccess,
+    KubeConfigError,
+    bearer_token,
+    check_kubeconfig,
+    kube_access,
+)
 from kubernetes import config
+from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 from urllib3 import Timeout
+
+__all__ = ["Kube", "KubeConfigError", "KubeError", "check_kubeconfig", "path"]
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -46,38 +57,46 @@ def path(group_version: str, kind: str, namespace: str = "", name: str = "") -> 
     return "/".join(parts)
 
 
-class KubeConfigError(ValueError):
-    """The cluster's kubeconfig or context cannot be used; the message names the variable."""
+def configuration(access: KubeAccess) -> Configuration:
+    """The API client's configuration for ``access`` (plugin_utils/kube_auth.py)."""
+    settings = Configuration()
+    if access.mode == KUBECONFIG:
+        try:
+            config.load_kube_config(config_file=access.kubeconfig, context=access.context or None,
+                                    client_configuration=settings, persist_config=False)
+        except ConfigException as error:
+            raise KubeConfigError(f"cluster_kubeconfig: {access.kubeconfig} cannot be used: {error}") from None
+    if access.host:
+        settings.host = access.host
+    if access.ca_cert:
+        settings.ssl_ca_cert = access.ca_cert
+    if access.validate_certs is not None:
+        settings.verify_ssl = access.validate_certs
+    if access.api_key:
+        settings.api_key = {"BearerToken": f"Bearer {access.api_key}"}
+    elif access.token_file:  # in-cluster: the service account's token, read again before each request
+        settings.api_key = {"BearerToken": f"Bearer {bearer_token(access)}"}
+        settings.refresh_api_key_hook = _reread_token(access)
+    return settings
 
 
-def check_kubeconfig(kubeconfig: str | None, context: str | None) -> Path:
-    """The kubeconfig file to use; raises KubeConfigError naming cluster_kubeconfig or
-    cluster_kube_context when the file is missing or unreadable or has no such context."""
-    given = bool(kubeconfig)
-    path = Path(kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or "~/.kube/config").expanduser()
-    where = "cluster_kubeconfig" if given else "cluster_kubeconfig (empty: $KUBECONFIG or ~/.kube/config)"
-    if not path.is_file():
-        raise KubeConfigError(f"{where}: {path} does not exist; expected the kubeconfig of the cluster")
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise KubeConfigError(f"{where}: {path} is not a readable kubeconfig ({error.__class__.__name__})") from None
-    contexts = [str(c.get("name")) for c in document.get("contexts") or [] if isinstance(c, dict)]
-    if context and context not in contexts:
-        raise KubeConfigError(f"cluster_kube_context: {context!r} is not a context of {path}; expected one of "
-                              f"{', '.join(contexts) or '(none)'}")
-    return path
+def _reread_token(access: KubeAccess) -> Any:  # noqa: ANN401 - the client's hook type
+    def refresh(settings: Configuration) -> None:
+        settings.api_key = {"BearerToken": f"Bearer {bearer_token(access)}"}
+    return refresh
 
 
 class Kube:
-    """Requests to one cluster, from a kubeconfig (default: $KUBECONFIG or ~/.kube/config) and a context."""
+    """Requests to one cluster, reached as ``access`` says (kubeconfig, host and token, or in-cluster)."""
 
-    def __init__(self, kubeconfig: str | None = None, context: str | None = None) -> None:
-        config_file = str(check_kubeconfig(kubeconfig, context))
-        try:
-            self._client = config.new_client_from_config(config_file=config_file, context=context or None)
-        except ConfigException as error:
-            raise KubeConfigError(f"cluster_kubeconfig: {config_file} cannot be used: {error}") from None
+    def __init__(self, access: KubeAccess) -> None:
+        self.access = access
+        self._client = ApiClient(configuration=configuration(access))
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, object]) -> Kube:
+        """From a task's access options and their K8S_AUTH_* fallbacks; raises KubeConfigError."""
+        return cls(kube_access(args))
 
     def request(self, method: str, resource: str, *, query: dict[str, str] | None = None, body: object = None,
                 content_type: str = JSON, accept: str = JSON) -> dict[str, Any]:
