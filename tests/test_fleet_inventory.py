@@ -207,8 +207,8 @@ def test_a_broken_fleet_directory_adds_nothing_and_says_why(sample_fleet: Path, 
 
 
 def test_ansible_doc_shows_the_plugin() -> None:
-    proc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "inventory", "-j",
-                           "imagebuilding.hubs.hub_fleet_config"], cwd=ROOT, env=project_env(), capture_output=True, text=True, check=False)
+    proc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-t", "inventory", "-j", "imagebuilding.hubs.hub_fleet_config"],
+                          cwd=ROOT, env=project_env(), capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)["imagebuilding.hubs.hub_fleet_config"]["doc"]
     assert {"config_dir", "kubeconfig_override", "kube_context_override", "kubeconfig_overrides", "staging_pattern",
