@@ -471,7 +471,8 @@ def test_ansible_doc_shows_the_modules(repo_root: Path) -> None:
     actions = sorted(path.stem for path in (repo_root / "plugins" / "action").glob("*.py"))
     assert {"hub_model", "hub_values", "hub_release", "registry_access"} <= set(actions)
     for module in actions:
-        doc = subprocess.run([str(repo_root / ".venv/bin/ansible-doc"), "-j", module], cwd=repo_root,
+        name = f"imagebuilding.hubs.{module}"
+        doc = subprocess.run([str(repo_root / ".venv/bin/ansible-doc"), "-j", name], cwd=repo_root,
                              env=project_env(), capture_output=True, text=True, check=False)
         assert doc.returncode == 0, doc.stderr
-        assert json.loads(doc.stdout)[module]["doc"]["short_description"]
+        assert json.loads(doc.stdout)[name]["doc"]["short_description"]

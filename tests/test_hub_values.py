@@ -270,18 +270,6 @@ def _role_file(repo_root: Path, role: str, path: str) -> dict:
 
 
 @pytest.mark.parametrize("role", ["jupyterhub", "binderhub_service"])
-def test_role_defaults_match_the_model(repo_root: Path, role: str) -> None:
-    defaults = _role_file(repo_root, role, "defaults/main.yml")
-    for name, value in defaults.items():
-        if name in DEFAULTS:
-            assert value == DEFAULTS[name], f"roles/{role}/defaults/main.yml {name} differs from hub_model.DEFAULTS"
-    prefix = "jupyterhub_" if role == "jupyterhub" else "binderhub_service_"
-    for name, value in DEFAULTS.items():
-        if name.startswith(prefix) and value is not None:
-            assert name in defaults, f"{name} is missing from roles/{role}/defaults/main.yml"
-
-
-@pytest.mark.parametrize("role", ["jupyterhub", "binderhub_service"])
 def test_role_readme_and_argument_specs_list_every_variable(repo_root: Path, role: str) -> None:
     readme = (repo_root / "roles" / role / "README.md").read_text(encoding="utf-8")
     specs = _role_file(repo_root, role, "meta/argument_specs.yml")["argument_specs"]

@@ -13,8 +13,8 @@ and what is expected, e.g.::
     '^(unclosed' does not compile (missing ), unterminated subpattern at position 1);
     expected a Python regular expression, as KubeSpawner applies it with re.match
 
-Defaults live in ``DEFAULTS`` (the roles' ``defaults/main.yml`` repeat them for
-people and for ``ansible-doc``; a test keeps both in step).
+Defaults come from the hub roles' argument specs (``DEFAULTS``, read by ``role_specs``), the
+one place they are written; the roles' ``defaults/main.yml`` equal them (a test checks).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ else:
 
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import FACTS as REGISTRY_FACTS
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import VARIABLE_TYPES as REGISTRY_VARIABLE_TYPES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_specs import option_defaults
 
 PROVIDERS = ("local", "gcp", "aws", "azure", "kubeconfig")
 STAGES = ("staging", "production")
@@ -67,55 +68,30 @@ LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$
 # Helm release names are DNS labels of at most 53 characters.
 RELEASE_NAME_MAX = 53
 
-# A hub image that contains jupyterhub-fancy-profiles (0.6.0) on top of z2jh's k8s-hub
-# 4.3.3: 2i2c's pilot-hub, the tag 2i2c-org/infrastructure deploys in its basehub chart.
-DEFAULT_HUB_IMAGE = {"name": "quay.io/2i2c/pilot-hub", "tag": "0.0.1-0.dev.git.16609.hb23fbd448"}
 DEFAULT_NFS_MOUNT_OPTIONS = ["soft", "noatime", "vers=4.2"]
 DEFAULT_HOME_MOUNT_PATH = "/home/jovyan"
 
-# Every inventory variable the hub model reads, with its default (None: required).
-DEFAULTS: dict[str, Any] = {
-    # hub (host_vars)
-    "hub_name": None,  # defaults to inventory_hostname, filled in by the caller
-    "hub_namespace": "",  # "" -> hub_name
-    "hub_domain": None,
-    "hub_stage": None,
-    "hub_values_files": [],
-    "hub_charts_source": "upstream",
-    "hub_charts_dir": "",  # required with hub_charts_source: directory
-    "hub_dask_gateway_enabled": False,
+# Every inventory variable the hub model reads; each one's default (None: required, or no
+# default) comes from the hub roles' argument specs (role_specs.py), where it is written once.
+MODEL_VARIABLES = (
+    # hub (host_vars); hub_name defaults to inventory_hostname (filled in by the caller),
+    # hub_namespace "" -> hub_name, hub_charts_dir is required with hub_charts_source: directory
+    "hub_name", "hub_namespace", "hub_domain", "hub_stage", "hub_values_files", "hub_charts_source",
+    "hub_charts_dir", "hub_dask_gateway_enabled",
     # cluster (group_vars)
-    "cluster_name": None,
-    "cluster_provider": None,
-    "cluster_local": False,
-    "cluster_kubeconfig": "",
-    "cluster_kube_context": "",
-    "cluster_node_pools": {},
-    "cluster_max_parallel_deploys": 5,
-    # jupyterhub role
-    "jupyterhub_chart_version": "4.4.0",
-    "jupyterhub_chart_repo": "https://hub.jupyter.org/helm-chart/",
-    "jupyterhub_chart_ref": "",
-    "jupyterhub_release_name": "",  # "" -> release_name_default()
-    "jupyterhub_dask_gateway_chart_version": "2026.3.0",
-    "jupyterhub_dask_gateway_chart_repo": "https://helm.dask.org/",
-    "jupyterhub_dask_gateway_chart_ref": "",
-    "jupyterhub_dask_gateway_release_name": "",
-    "jupyterhub_auth": None,
-    "jupyterhub_admin_users": [],
-    "jupyterhub_open_access_opt_in": False,
-    "jupyterhub_storage": {"type": "dynamic", "capacity": "10Gi"},
-    "jupyterhub_profiles": [],
-    "jupyterhub_hub_image": dict(DEFAULT_HUB_IMAGE),
-    "jupyterhub_ingress": {"enabled": False},
+    "cluster_name", "cluster_provider", "cluster_local", "cluster_kubeconfig", "cluster_kube_context",
+    "cluster_node_pools", "cluster_max_parallel_deploys",
+    # jupyterhub role (release names "" -> release_name_default())
+    "jupyterhub_chart_version", "jupyterhub_chart_repo", "jupyterhub_chart_ref", "jupyterhub_release_name",
+    "jupyterhub_dask_gateway_chart_version", "jupyterhub_dask_gateway_chart_repo", "jupyterhub_dask_gateway_chart_ref",
+    "jupyterhub_dask_gateway_release_name", "jupyterhub_auth", "jupyterhub_admin_users", "jupyterhub_open_access_opt_in",
+    "jupyterhub_storage", "jupyterhub_profiles", "jupyterhub_hub_image", "jupyterhub_ingress",
     # binderhub_service role
-    "binderhub_service_chart_version": "0.1.0-0.dev.git.336.hca79dc0",
-    "binderhub_service_chart_repo": "https://2i2c.org/binderhub-service",
-    "binderhub_service_chart_ref": "",
-    "binderhub_service_release_name": "",
-    "binderhub_service_build_node_pool": "",
-    "binderhub_service_docker_cache_size": "15Gi",
-}
+    "binderhub_service_chart_version", "binderhub_service_chart_repo", "binderhub_service_chart_ref",
+    "binderhub_service_release_name", "binderhub_service_build_node_pool", "binderhub_service_docker_cache_size",
+)
+_SPEC_DEFAULTS = option_defaults("jupyterhub", "binderhub_service")
+DEFAULTS: dict[str, Any] = {name: _SPEC_DEFAULTS.get(name) for name in MODEL_VARIABLES}
 # Variables the roles use that the model does not read (deploy mechanics, not hub data).
 ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeout",
                        # Rollouts: re-apply unchanged releases, health check timeout, the report's fact,

@@ -1,0 +1,61 @@
+"""One source of defaults: every role's argument specs carry the defaults, its
+defaults/main.yml says the same, and the hub model reads them from the specs.
+
+As prometheus-community/ansible's CI does for its roles: a default written twice that differs,
+or an input a role uses without declaring it, fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROLES = sorted(p.parent.parent.name for p in Path(__file__).resolve().parent.parent.glob("roles/*/meta/argument_specs.yml"))
+
+
+def _load(repo_root: Path, role: str, path: str) -> Any:  # noqa: ANN401 - YAML data
+    return yaml.safe_load((repo_root / "roles" / role / path).read_text(encoding="utf-8")) or {}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_defaults_file_and_specs_agree(repo_root: Path, role: str) -> None:
+    defaults = _load(repo_root, role, "defaults/main.yml")
+    for entry_point, spec in _load(repo_root, role, "meta/argument_specs.yml")["argument_specs"].items():
+        options = spec.get("options") or {}
+        for name, value in defaults.items():
+            if entry_point == "main":
+                assert name in options, f"roles/{role}/defaults/main.yml: {name} is not an option of the role's specs"
+            if name in options:
+                assert options[name].get("default") == value, (
+                    f"roles/{role}: {name} defaults to {value!r} in defaults/main.yml but to "
+                    f"{options[name].get('default')!r} in the {entry_point} entry point's argument spec")
+        for name, option in options.items():
+            if name.startswith(f"{role}_") and "default" in option:
+                assert name in defaults, f"roles/{role}: {name} has a default in its spec but not in defaults/main.yml"
+            assert not (option.get("required") and "default" in option), f"roles/{role}: {name} is required with a default"
+
+
+def test_hub_roles_agree_on_shared_options(repo_root: Path) -> None:
+    jupyterhub = _load(repo_root, "jupyterhub", "meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+    binderhub = _load(repo_root, "binderhub_service", "meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+    for name in set(jupyterhub) & set(binderhub):
+        for key in ("type", "default", "required", "choices"):
+            assert jupyterhub[name].get(key) == binderhub[name].get(key), f"{name}.{key} differs between the hub roles"
+
+
+def test_hub_model_reads_its_defaults_from_the_specs(repo_root: Path) -> None:
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import DEFAULTS, MODEL_VARIABLES
+
+    options = {**_load(repo_root, "binderhub_service", "meta/argument_specs.yml")["argument_specs"]["main"]["options"],
+               **_load(repo_root, "jupyterhub", "meta/argument_specs.yml")["argument_specs"]["main"]["options"]}
+    assert set(DEFAULTS) == set(MODEL_VARIABLES)
+    for name in MODEL_VARIABLES:
+        assert name in options, f"the hub model reads {name}, which no hub role declares"
+        expected = None if options[name].get("required") else options[name].get("default")
+        assert DEFAULTS[name] == expected, name
+    # hub_model.py holds no table of default values of its own (only the names it reads).
+    source = (repo_root / "plugins" / "plugin_utils" / "hub_model.py").read_text(encoding="utf-8")
+    assert "DEFAULTS: dict[str, Any] = {\n" not in source and "quay.io/2i2c/pilot-hub" not in source
