@@ -42,14 +42,15 @@ OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 
 
 def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False) -> dict:
-    """Run one of the project's modules with ``ansible localhost -m``; return its result."""
+    """Run one of the project's modules (``imagebuilding.hubs.<module>``) with ``ansible localhost -m``;
+    return its result."""
     env = project_env(
         ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
         ANSIBLE_LOCALHOST_WARNING="0",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
     )
-    argv = [str(VENV_BIN / "ansible"), "localhost", "-m", module, "-a", json.dumps(args)]
+    argv = [str(VENV_BIN / "ansible"), "localhost", "-m", f"imagebuilding.hubs.{module}", "-a", json.dumps(args)]
     argv += ["--check"] if check else []
     argv += ["--diff"] if diff else []
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
