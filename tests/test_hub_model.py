@@ -470,7 +470,7 @@ def test_ansible_doc_shows_the_modules(repo_root: Path) -> None:
 
     actions = sorted(path.stem for path in (repo_root / "plugins" / "action").glob("*.py"))
     assert {"hub_model", "hub_values", "hub_release", "registry_access"} <= set(actions)
-    for module in actions:
+    for module in (f"imagebuilding.hubs.{action}" for action in actions):
         doc = subprocess.run([str(repo_root / ".venv/bin/ansible-doc"), "-j", module], cwd=repo_root,
                              env=project_env(), capture_output=True, text=True, check=False)
         assert doc.returncode == 0, doc.stderr
