@@ -42,7 +42,8 @@ OCI_EMPTY = "application/vnd.oci.empty.v1+json"
 
 
 def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False) -> dict:
-    """Run one of the project's modules with ``ansible localhost -m``; return its result."""
+    """Run one of the project's modules (``imagebuilding.hubs.<module>``) with ``ansible localhost -m``;
+    return its result."""
     env = project_env(
         ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",

@@ -208,12 +208,8 @@ def test_htpasswd_module_keeps_every_user_of_parallel_hubs(tmp_path: Path) -> No
 
 def test_htpasswd_bcrypt_work_is_done_before_the_lock(tmp_path: Path) -> None:
     """prepare() hashes (or checks) outside the file's lock; plan_present() uses what it found."""
-    import importlib.util
+    from ansible_collections.imagebuilding.hubs.plugins.module_utils import htpasswd_user as module
 
-    spec = importlib.util.spec_from_file_location("htpasswd_user", ROOT / "plugins" / "modules" / "htpasswd_user.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     path = tmp_path / "htpasswd"
     prepared = module.prepare(str(path), "alice", "pw-alice-1234", 4)
     assert prepared.new_hash.startswith("$2") and not prepared.matching
@@ -260,7 +256,7 @@ PLAYBOOK = """\
   hosts: all
   gather_facts: false
   roles:
-    - role: registry
+    - role: imagebuilding.hubs.registry
   tasks:
     - name: Save the registry definition for the test
       ansible.builtin.copy:

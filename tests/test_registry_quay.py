@@ -89,7 +89,7 @@ PLAYBOOK = """\
   hosts: all
   gather_facts: false
   roles:
-    - role: registry
+    - role: imagebuilding.hubs.registry
   tasks:
     - name: Save the registry definition for the test
       ansible.builtin.copy:

@@ -1,10 +1,12 @@
-"""Action plugin ``quay_robot``: the module of this name, run in the task's worker process
-(``plugin_utils/controller_module.py``); plugins/modules/quay_robot.py is its implementation."""
+"""Action plugin ``quay_robot``: the logic of the module of this name
+(plugins/module_utils/quay_robot.py), called in the task's worker process
+(``plugin_utils/module_logic_action.py``)."""
 
 from __future__ import annotations
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.controller_module import ControllerModuleAction
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.quay_robot import LOGIC
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.module_logic_action import ModuleLogicAction
 
 
-class ActionModule(ControllerModuleAction):
-    pass
+class ActionModule(ModuleLogicAction):
+    LOGIC = LOGIC

@@ -10,9 +10,9 @@ After the role's type tasks (quay robot, terraform key), in the task's worker pr
    terraform key ``_registry_keys``), or, for a generic
    registry whose htpasswd file the role manages, the kept one - a new one when there is none
    or with ``registry_rotate``.
-2. With a managed htpasswd file, the hub's user set in it (module ``htpasswd_user``, run here).
-3. Unless ``registry_verify`` is false, a login as the build pods would (module
-   ``registry_login``, run here); in check mode not when the htpasswd entry would change.
+2. With a managed htpasswd file, the hub's user set in it (the logic of module ``htpasswd_user``, called here).
+3. Unless ``registry_verify`` is false, a login as the build pods would (the logic of module
+   ``registry_login``, called here); in check mode not when the htpasswd entry would change.
 4. ``registry_definition``: the checked definition with the password, as a fact.
 
 With ``verify_only: true`` (the role's validate entry point, before anything changes) it
@@ -35,14 +35,18 @@ import string
 from typing import Any
 
 import yaml
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+from ansible_collections.imagebuilding.hubs.plugins.module_utils import htpasswd_user, registry_login
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import ModuleFailure, ModuleLogic, RunContext
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_client import RegistryLoginError, reach
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
     SopsDecryptError,
     sops_decrypt,
     sops_environment,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.controller_module import ControllerModuleAction
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.module_logic_action import call_logic, logic_params
 
 PASSWORD_PATH = ("binderhub-service", "buildPodsRegistryCredentials", "password")
 PASSWORD_CHARS = string.ascii_letters + string.digits
@@ -66,13 +70,12 @@ class RegistryAccessError(Exception):
     """Why the registry cannot be used; never holds a secret."""
 
 
-class ActionModule(ControllerModuleAction):
+class ActionModule(ActionBase):
     _requires_connection = False
     _VALID_ARGS = frozenset(("checked", "verify_only", "verified"))
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        # ActionBase.run: this action is not one module; it runs htpasswd_user and registry_login itself
-        result = super(ControllerModuleAction, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
         checked = self._templar.template(self._task.args.get("checked"))
@@ -80,14 +83,14 @@ class ActionModule(ControllerModuleAction):
         hub = str(task_vars.get("inventory_hostname"))
         if boolean(self._task.args.get("verify_only") or False, strict=False):
             try:
-                return {**result, "changed": False, "verified": self._verify(checked, var, task_vars, hub)}
+                return {**result, "changed": False, "verified": self._verify(checked, var, hub)}
             except (RegistryAccessError, SopsDecryptError, yaml.YAMLError) as error:
                 return {**result, "changed": False, "failed": True, "msg": self._error(error, var, hub)}
         if not self._task.no_log:
             return {**result, "failed": True, "msg": "registry_access: the task needs no_log: true (its result holds "
                     "the registry password)"}
         try:
-            definition, changed = self._access(checked, var, task_vars, hub)
+            definition, changed = self._access(checked, var, hub)
         except (RegistryAccessError, SopsDecryptError, yaml.YAMLError) as error:
             return {**result, "changed": False, "error": self._error(error, var, hub)}
         return {**result, "changed": changed, "ansible_facts": {"registry_definition": definition}}
@@ -99,7 +102,7 @@ class ActionModule(ControllerModuleAction):
         return (f"hub '{hub}': the registry password kept in {var['registry_secrets_file']} cannot be read: "
                 f"{error if isinstance(error, SopsDecryptError) else 'unreadable YAML'}")
 
-    def _verify(self, checked: dict[str, Any], var: dict[str, Any], task_vars: dict[str, Any], hub: str) -> bool:
+    def _verify(self, checked: dict[str, Any], var: dict[str, Any], hub: str) -> bool:
         """Log in with the password the registry has already, else reach it; True when logged in."""
         if not boolean(var["registry_verify"], strict=False):
             return False
@@ -113,7 +116,7 @@ class ActionModule(ControllerModuleAction):
         else:  # the rollout makes or sets it: the htpasswd entry it manages, a quay robot, a terraform key
             password = ""
         if password:
-            self._login(definition, password, var, task_vars, hub)
+            self._login(definition, password, var, hub)
             return True
         try:
             reach(definition["url"], ca_file=var["registry_ca_file"] or None,
@@ -144,17 +147,17 @@ class ActionModule(ControllerModuleAction):
         found = var["_registry_robot"] if source == "quay_api" else var["_registry_keys"] if source == "terraform" else {}
         return str((found or {}).get("token" if source == "quay_api" else "key") or "")  # the type's tasks got it
 
-    def _access(self, checked: dict[str, Any], var: dict[str, Any], task_vars: dict[str, Any],
-                hub: str) -> tuple[dict[str, Any], bool]:
+    def _access(self, checked: dict[str, Any], var: dict[str, Any], hub: str) -> tuple[dict[str, Any], bool]:
         definition = dict(checked["definition"])
         password = self._password(checked, var)
         htpasswd_changed = False
         if checked.get("htpasswd_managed"):
-            outcome = self.run_project_module("htpasswd_user", {
-                "path": var["registry_htpasswd_file"], "username": definition["username"], "password": password,
-            }, task_vars)
-            if outcome.get("failed"):
-                raise RegistryAccessError(f"hub '{hub}': {var['registry_htpasswd_file']}: {outcome.get('msg')}")
+            try:
+                outcome = self._call(htpasswd_user.LOGIC, {
+                    "path": var["registry_htpasswd_file"], "username": definition["username"], "password": password,
+                })
+            except ModuleFailure as failure:
+                raise RegistryAccessError(f"hub '{hub}': {var['registry_htpasswd_file']}: {failure.msg}") from None
             htpasswd_changed = bool(outcome.get("changed"))
         if not password and not self._task.check_mode:
             raise RegistryAccessError(f"hub '{hub}': no password for registry {definition['url']} "
@@ -162,16 +165,25 @@ class ActionModule(ControllerModuleAction):
         verified = boolean(self._task.args.get("verified") or False, strict=False)  # same password, logged in
         if (boolean(var["registry_verify"], strict=False) and password and not (verified and not htpasswd_changed)
                 and not (self._task.check_mode and htpasswd_changed)):
-            self._login(definition, password, var, task_vars, hub)
+            self._login(definition, password, var, hub)
         return {**definition, "password": password}, htpasswd_changed
 
-    def _login(self, definition: dict[str, Any], password: str, var: dict[str, Any], task_vars: dict[str, Any],
-               hub: str) -> None:
+    def _login(self, definition: dict[str, Any], password: str, var: dict[str, Any], hub: str) -> None:
         args = {"url": definition["url"], "username": definition["username"], "password": password,
                 "image_prefix": definition["image_prefix"], "validate_certs": var["registry_validate_certs"],
                 "check_push": var["registry_verify_push"], "hub": hub}
         if var["registry_ca_file"]:
             args["ca_file"] = var["registry_ca_file"]
-        outcome = self.run_project_module("registry_login", args, task_vars)
-        if outcome.get("failed"):
-            raise RegistryAccessError(str(outcome.get("msg")))
+        try:
+            self._call(registry_login.LOGIC, args)
+        except ModuleFailure as failure:
+            raise RegistryAccessError(failure.msg) from None
+
+    def _call(self, logic: ModuleLogic, args: dict[str, Any]) -> dict[str, Any]:
+        """The result of the module's logic with ``args`` in this task's check mode; a failure's
+        message without the values of the module's ``no_log`` options."""
+        params = logic_params(logic, args)
+        try:
+            return call_logic(logic, params, RunContext(check_mode=bool(self._task.check_mode)))
+        except ModuleFailure as failure:
+            raise ModuleFailure(remove_values(failure.msg, logic.secret_values(params))) from None

@@ -1,10 +1,12 @@
-"""Action plugin ``sops_leak_guard``: the module of this name, run in the task's worker process
-(``plugin_utils/controller_module.py``); plugins/modules/sops_leak_guard.py is its implementation."""
+"""Action plugin ``sops_leak_guard``: the logic of the module of this name
+(plugins/module_utils/sops_leak_guard.py), called in the task's worker process
+(``plugin_utils/module_logic_action.py``)."""
 
 from __future__ import annotations
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.controller_module import ControllerModuleAction
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_leak_guard import LOGIC
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.module_logic_action import ModuleLogicAction
 
 
-class ActionModule(ControllerModuleAction):
-    pass
+class ActionModule(ModuleLogicAction):
+    LOGIC = LOGIC

@@ -15,9 +15,11 @@ description:
     (the registered C(_registry_robot) token or C(_registry_keys) key), or, for a managed htpasswd
     file, the kept one (a new random one of C(registry_password_length) letters and digits when
     there is none, or with C(registry_rotate)).
-  - With a managed htpasswd file, sets the hub's user in it (M(imagebuilding.hubs.htpasswd_user), run in this process).
-  - Unless C(registry_verify) is false, logs in as the build pods would (M(imagebuilding.hubs.registry_login), run in
-    this process); in check mode not when the htpasswd entry would change first.
+  - With a managed htpasswd file, sets the hub's user in it (the logic of M(imagebuilding.hubs.htpasswd_user), called
+    in this process).
+  - Unless C(registry_verify) is false, logs in as the build pods would (the logic of
+    M(imagebuilding.hubs.registry_login), called in this process); in check mode not when the htpasswd entry would
+    change first.
   - Sets the fact C(registry_definition) - the checked definition with the password.
   - The result holds the password, so the task must have C(no_log) (it fails otherwise). Failures
     are returned as RV(error), which never holds a secret, for the next task to report; use

@@ -93,59 +93,12 @@ push_checked:
   returned: success
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_client import RegistryLoginError, login
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import repository_for_check
-
-KIND_TITLES = {
-    "credentials": "wrong credentials",
-    "forbidden": "not allowed",
-    "unknown_host": "unknown host",
-    "unreachable": "registry unreachable",
-    "tls": "TLS error",
-    "protocol": "unexpected registry answer",
-}
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import run_as_module
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_login import LOGIC
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "url": {"type": "str", "required": True},
-            "username": {"type": "str", "required": True},
-            "password": {"type": "str", "required": True, "no_log": True},
-            "image_prefix": {"type": "str", "required": True},
-            "ca_file": {"type": "path"},
-            "validate_certs": {"type": "bool", "default": True},
-            "check_push": {"type": "bool", "default": False},
-            "hub": {"type": "str", "default": ""},
-            "timeout": {"type": "float", "default": 20.0},
-        },
-        supports_check_mode=True,
-    )
-    params = module.params
-    repository = repository_for_check(params["image_prefix"])
-    who = f"hub '{params['hub']}': " if params["hub"] else ""
-    try:
-        result = login(
-            params["url"],
-            params["username"],
-            params["password"],
-            repository,
-            ca_file=params["ca_file"],
-            validate_certs=params["validate_certs"],
-            timeout=params["timeout"],
-            push=params["check_push"],
-        )
-    except RegistryLoginError as exc:
-        module.fail_json(
-            msg=f"{who}login to registry {params['url']} as '{params['username']}' failed, "
-            f"{KIND_TITLES.get(exc.kind, exc.kind)}: {exc.message}",
-            kind=exc.kind,
-            repository=repository,
-        )
-    for warning in result.warnings:
-        module.warn(f"{who}{warning}")
-    module.exit_json(changed=False, scheme=result.scheme, repository=repository, push_checked=result.push_checked)
+    run_as_module(LOGIC)
 
 
 if __name__ == "__main__":

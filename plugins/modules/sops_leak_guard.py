@@ -62,23 +62,12 @@ leaks:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import run_as_module
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_leak_guard import LOGIC
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "paths": {"type": "list", "elements": "path", "required": True},
-            "marker": {"type": "str", "default": "secret"},
-            "hub": {"type": "str"},
-        },
-        supports_check_mode=True,
-    )
-    checked, leaks = find_leaks(module.params["paths"], module.params["marker"])
-    if leaks:
-        module.fail_json(msg=leak_message(module.params["hub"], leaks), checked=checked, leaks=leaks)
-    module.exit_json(changed=False, checked=checked, leaks=leaks)
+    run_as_module(LOGIC)
 
 
 if __name__ == "__main__":

@@ -64,94 +64,12 @@ decryptable:
   type: bool
 """
 
-from pathlib import Path
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
-    decrypt_failure,
-    find_sops_config,
-    nearest_existing_dir,
-)
-
-_PROBE = b"imagebuilding_hubs_probe: not a secret\n"
-
-
-class Sops:
-    """Runs sops through the module, with the options of the check."""
-
-    def __init__(self, module: AnsibleModule) -> None:
-        self.module = module
-        binary = module.params["sops_binary"] or module.get_bin_path("sops", required=True)
-        self.command = [binary]
-        if module.params["config_path"]:
-            self.command += ["--config", module.params["config_path"]]
-        self.env = {"SOPS_DISABLE_VERSION_CHECK": "1"}
-        if module.params["age_keyfile"]:
-            self.env["SOPS_AGE_KEY_FILE"] = module.params["age_keyfile"]
-
-    def run(self, args: list[str], cwd: str, data: bytes | None = None) -> tuple[int, str]:
-        """Run sops; return its exit code and stderr. stdout is discarded unread."""
-        rc, _stdout, stderr = self.module.run_command(
-            self.command + args,
-            cwd=cwd,
-            data=data,
-            binary_data=True,
-            encoding=None,
-            environ_update=self.env,
-        )
-        return rc, to_text(stderr, errors="surrogate_or_replace").strip()
-
-
-def probe_encrypt(sops: Sops, path: str, cwd: str) -> tuple[int, str]:
-    args = ["encrypt", "--input-type", "yaml", "--output-type", "yaml", "--filename-override", path, "/dev/stdin"]
-    return sops.run(args, cwd, data=_PROBE)
-
-
-def encrypt_failure(path: str, config: str | None, cwd: str) -> str:
-    if not config:
-        return (
-            f"sops cannot encrypt {path}: no .sops.yaml found (searched upwards from {cwd}). "
-            "Create one with a creation_rules entry whose path_regex matches this file."
-        )
-    return (
-        f"sops cannot encrypt {path}: no creation rule in {config} matches it, or the rule's keys "
-        "cannot be reached. Add a creation_rules entry whose path_regex matches this file, with keys you can use."
-    )
-
-
-def probe_decrypt(sops: Sops, path: str, cwd: str) -> tuple[int, str]:
-    return sops.run(["decrypt", path], cwd)
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import run_as_module
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_preflight import LOGIC
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "hub": {"type": "str"},
-            "sops_binary": {"type": "path"},
-            "config_path": {"type": "path"},
-            "age_keyfile": {"type": "path"},
-            "check_decrypt": {"type": "bool", "default": True},
-        },
-        supports_check_mode=True,
-    )
-    path = str(Path(module.params["path"]).absolute())
-    who = f"hub {module.params['hub']}: " if module.params["hub"] else ""
-    cwd = nearest_existing_dir(path)
-    config = module.params["config_path"] or find_sops_config(cwd)
-    sops = Sops(module)
-    result = {"changed": False, "config_path": config, "exists": Path(path).exists(), "decryptable": False}
-
-    rc, err = probe_encrypt(sops, path, cwd)
-    if rc != 0:
-        module.fail_json(msg=f"{who}{encrypt_failure(path, config, cwd)} sops said: {err}", **result)
-    if result["exists"] and module.params["check_decrypt"]:
-        rc, err = probe_decrypt(sops, path, cwd)
-        if rc != 0:
-            module.fail_json(msg=f"{who}{decrypt_failure(path, err)}", **result)
-        result["decryptable"] = True
-    module.exit_json(**result)
+    run_as_module(LOGIC)
 
 
 if __name__ == "__main__":

@@ -78,90 +78,12 @@ backup_file:
   returned: changed and backup
 """
 
-import os
-import tempfile
-from pathlib import Path
-from typing import Any
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.hcl_list_edit import HclEditError, ensure_in_list
-
-try:
-    import hcl2
-except ImportError:  # pragma: no cover - reported by the module
-    hcl2 = None
-
-
-def parse(text: str, what: str) -> dict[str, Any]:
-    """Top-level values of an HCL document, strings unquoted and comments dropped."""
-    options = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
-    try:
-        return hcl2.loads(text, serialization_options=options)
-    except Exception as exc:  # python-hcl2 raises lark errors of many kinds
-        raise HclEditError(f"{what} is not valid HCL: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-
-
-def verify(before: str, after: str, variable: str, name: str) -> list[str]:
-    """Parse both texts and check that only the list gained ``name``; return the new list."""
-    old, new = parse(before, "the file"), parse(after, "the edited file")
-    old_list = old.get(variable, [])
-    new_list = new.get(variable)
-    if not isinstance(old_list, list):
-        raise HclEditError(f"'{variable}' is not a list")
-    if new_list != [*old_list, name]:
-        raise HclEditError(f"refusing to write: the edit would make '{variable}' {new_list!r} instead of {[*old_list, name]!r}")
-    others_old = {key: value for key, value in old.items() if key != variable}
-    others_new = {key: value for key, value in new.items() if key != variable}
-    if others_old != others_new:
-        raise HclEditError("refusing to write: the edit would change other values of the file")
-    return new_list
-
-
-def write_atomically(path: str, text: str) -> None:
-    target = Path(path).absolute()
-    fd, name = tempfile.mkstemp(prefix=".tfvars-", dir=target.parent)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        tmp.chmod(target.stat().st_mode & 0o7777 if target.exists() else 0o644)
-        tmp.replace(target)
-    except Exception:
-        tmp.unlink(missing_ok=True)
-        raise
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import run_as_module
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.terraform_container_repos import LOGIC
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "name": {"type": "str", "required": True},
-            "variable": {"type": "str", "default": "container_repos"},
-            "create": {"type": "bool", "default": True},
-            "backup": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    )
-    if hcl2 is None:
-        module.fail_json(msg=missing_required_lib("python-hcl2"))
-    path, name, variable = module.params["path"], module.params["name"], module.params["variable"]
-    if not Path(path).is_file():
-        module.fail_json(msg=f"terraform variables file {path} does not exist")
-    with open(path, encoding="utf-8", newline="") as handle:
-        before = handle.read()
-    try:
-        after, action = ensure_in_list(before, variable, name, create=module.params["create"])
-        repos = verify(before, after, variable, name) if action != "unchanged" else parse(before, "the file").get(variable, [])
-    except HclEditError as exc:
-        module.fail_json(msg=f"cannot add '{name}' to {variable} in {path}: {exc}")
-    result: dict[str, Any] = {"changed": action != "unchanged", "edit": action, "repos": repos}
-    if module._diff and result["changed"]:
-        result["diff"] = {"before_header": path, "after_header": path, "before": before, "after": after}
-    if result["changed"] and not module.check_mode:
-        if module.params["backup"]:
-            result["backup_file"] = module.backup_local(path)
-        write_atomically(path, after)
-    module.exit_json(**result)
+    run_as_module(LOGIC)
 
 
 if __name__ == "__main__":
