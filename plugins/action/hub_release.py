@@ -77,7 +77,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth impor
 from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
-ARGS = ("releases", "secrets_file", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
+ARGS = ("releases", "secrets_file", "registry", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
         "recover_pending", "hub", "cluster", "helm")
 
 
@@ -224,8 +224,10 @@ class ActionModule(ActionBase):
         args = {key: self._task.args.get(key) for key in ARGS}
         hub = str(args.get("hub") or task_vars.get("inventory_hostname"))
         releases = args["releases"]
-        if not isinstance(releases, list) or not releases or not args["secrets_file"]:
-            return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list) and secrets_file are required"}
+        if not isinstance(releases, list) or not releases or not args["secrets_file"] or not args["registry"]:
+            return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list), secrets_file and registry "
+                    "are required (the roles' <role>_secrets_file and <role>_registry inputs: the secrets role's "
+                    "secrets_values_file, the registry role's registry_definition | imagebuilding.hubs.registry_view)"}
         try:
             access = kube_access(self._task.args)
         except KubeConfigError as error:
@@ -249,7 +251,7 @@ class ActionModule(ActionBase):
     def _render(self, task_vars: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         """The hub's final values per release, its secret values decrypted in this process only."""
         rendering = render_model(collect_variables(task_vars, self._templar.template),
-                                 self._templar.template(task_vars.get("registry_definition")),
+                                 self._templar.template(args.get("registry")),
                                  base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
                                  decrypt=True)
         final = with_secret_values(rendering, str(args["secrets_file"]), [str(r) for r in args["releases"]],

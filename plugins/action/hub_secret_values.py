@@ -2,7 +2,7 @@
 
 In one task, in the task's worker process: the file's current content decrypted in memory
 (sops on stdout), the desired content computed (``plugin_utils/sealed_values.py``: registry
-credentials from ``registry_definition``, generated tokens kept or created, the hub's
+credentials from ``secrets_registry``, generated tokens kept or created, the hub's
 ``secrets_extra_values`` on top), the keys that differ listed by name, and - only when some
 differ, or with ``force`` - the desired content encrypted by sops (plaintext on stdin) and
 written in place of the file (a temporary file beside it, renamed). An unchanged file is
@@ -103,9 +103,10 @@ class ActionModule(ActionBase):
                 f"hub {hub}: {name} unchanged", "ansible_facts": {"secrets_values_file": secrets_file.path}}
 
     def _update(self, secrets_file: SecretValuesFile, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        registry = plain(self._templar.template(task_vars.get("registry_definition")))
+        registry = plain(self._templar.template(task_vars.get("secrets_registry"))) or None
         if registry is not None and not (isinstance(registry, dict) and isinstance(registry.get("password", ""), str)):
-            raise ValueError("registry_definition must be a mapping with a string password (the registry role's fact)")
+            raise ValueError("secrets_registry must be a mapping with a string password (the registry role's "
+                             "registry_definition)")
         current = secrets_file.current()
         try:
             desired = hub_sealed_values(

@@ -45,6 +45,13 @@ options:
     type: list
     elements: str
     required: true
+  registry:
+    description:
+      - The hub's registry without its password (C(type), C(host), C(url), C(image_prefix),
+        C(username), C(pull_secret_required)) - the filter C(imagebuilding.hubs.registry_view) of the
+        registry role's C(registry_definition).
+    type: dict
+    required: true
   secrets_file:
     description: The hub's sops-encrypted secret values file, merged over each release's values.
     type: path

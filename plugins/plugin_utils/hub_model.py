@@ -38,7 +38,7 @@ else:
 
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import FACTS as REGISTRY_FACTS
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import VARIABLE_TYPES as REGISTRY_VARIABLE_TYPES
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_specs import option_defaults
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_specs import option_defaults, role_options
 
 PROVIDERS = ("local", "gcp", "aws", "azure", "kubeconfig")
 STAGES = ("staging", "production")
@@ -99,7 +99,10 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_force", "hub_health_timeout", "hub_rollout_releases", "hub_rollout_plan",
                        "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_unchanged",
                        # Stop every hub when one fails validation.
-                       "hub_rollout_strict")
+                       "hub_rollout_strict",
+                       # The hub roles' inputs wired from the other roles by the playbook.
+                       "jupyterhub_registry", "jupyterhub_secrets_file", "jupyterhub_recover_pending",
+                       "binderhub_service_registry", "binderhub_service_secrets_file", "binderhub_service_recover_pending")
 # Variables with these prefixes belong to this model: an unknown one is a typo.
 CHECKED_PREFIXES = ("hub_", "jupyterhub_", "binderhub_service_")
 
@@ -430,9 +433,7 @@ def _value(variables: Mapping[str, Any], name: str) -> object:
 # Variables without such a prefix (a fleet's own, like fleet_admins) are the inventory's business.
 PROJECT_PREFIXES = ("hub_", "cluster_", "jupyterhub_", "binderhub_service_", "registry_", "secrets_")
 # The secrets role's variables (meta/argument_specs.yml; a test keeps both in step) and its fact.
-SECRETS_VARIABLES = ("secrets_dir", "secrets_generated_tokens", "secrets_rotate_tokens", "secrets_force_reencrypt",
-                     "secrets_extra_values", "secrets_leak_guard_paths", "secrets_sops_binary",
-                     "secrets_sops_age_keyfile", "secrets_sops_config_path")
+SECRETS_VARIABLES = tuple(name for name in role_options("secrets") if name.startswith("secrets_"))
 SECRETS_FACTS = ("secrets_values_file",)
 KNOWN_VARIABLES = frozenset((*DEFAULTS, *ROLE_ONLY_VARIABLES, *REGISTRY_VARIABLE_TYPES, *REGISTRY_FACTS,
                              *SECRETS_VARIABLES, *SECRETS_FACTS))
