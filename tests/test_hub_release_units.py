@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import release_state
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import (
     ReleaseRef,
     clear_pending_hint,
     diff_command,
     pending_recovery,
-    release_state,
     running_helm,
     undo_command,
     upgrade_command,

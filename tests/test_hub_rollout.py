@@ -9,14 +9,13 @@ import sys
 from pathlib import Path
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_health
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import (
     DIGEST_ANNOTATION,
     decode_release,
-    desired_state_digest,
     release_summary,
-    rollout_status,
     settles,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
 
 _PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 sys.path[:0] = [str(_PLUGINS / "callback")]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_state
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import deployed_revisions
 from support import ROOT
 
 DIGEST = "sha256:abc"
@@ -29,11 +30,11 @@ def helm_secret(name: str, version: int, status: str) -> dict[str, Any]:
 def test_deployed_revisions_and_pending_releases() -> None:
     items = [helm_secret("jupyterhub", 2, "superseded"), helm_secret("jupyterhub", 3, "deployed"),
              helm_secret("binderhub-service", 5, "deployed"), helm_secret("binderhub-service", 6, "pending-upgrade")]
-    deployed, pending = hub_state.deployed_revisions(items)
+    deployed, pending = deployed_revisions(items)
     assert deployed == {"jupyterhub": 3, "binderhub-service": 5}
     assert pending == ["binderhub-service"]
     # An upgrade by hand that failed: the latest revision is not what runs; the hub is rolled out.
-    deployed, unsettled = hub_state.deployed_revisions([*items, helm_secret("jupyterhub", 4, "failed")])
+    deployed, unsettled = deployed_revisions([*items, helm_secret("jupyterhub", 4, "failed")])
     assert deployed == {"jupyterhub": 3, "binderhub-service": 5}
     assert unsettled == ["binderhub-service", "jupyterhub"]
 

@@ -38,6 +38,13 @@ import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import (
+    ReleaseState,
+    release_state,
+    release_summary,
+    revision,
+    settles,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import (
     RELEASE_KINDS,
     diagnosis,
@@ -49,13 +56,11 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import
     DIFF_CHANGES,
     DIFF_NO_CHANGE,
     ReleaseRef,
-    ReleaseState,
     clear_pending_hint,
     diff_command,
     digest_patch,
     helm_environment,
     pending_recovery,
-    release_state,
     run_helm,
     running_helm,
     undo_command,
@@ -64,12 +69,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, collect_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_object
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import (
-    desired_state_digest,
-    release_summary,
-    rollout_status,
-    settles,
-)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain, redact
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
@@ -120,9 +120,9 @@ class Deploy:
         release of a chart in one namespace would fight the first over its namespaced objects."""
         selector = "owner=helm,status=deployed"
         for secret in self.kube.items(path("v1", "secrets", self.ref.namespace), labelSelector=selector):
-            name = ((secret.get("metadata") or {}).get("labels") or {}).get("name", "")
+            name = revision(secret).release
             if name != self.ref.name and release_summary(secret)["chart"] == chart:
-                return str(name)
+                return name
         return ""
 
     def state(self) -> ReleaseState:

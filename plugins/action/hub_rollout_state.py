@@ -28,6 +28,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import deployed_revisions
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, Errors, directory_chart
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import chart_files_digest
@@ -35,7 +36,6 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state impor
     RERUN_SWITCHES,
     STATE_SECRET,
     code_digest,
-    deployed_revisions,
     file_digest,
     htpasswd_entry_digest,
     input_variables,

@@ -1,9 +1,5 @@
-"""helm on the controller for one release: commands (values always on stdin), the release's
-state as helm keeps it (its Secrets), and what to do with a release left pending.
-
-helm stores every revision of a release as a Secret labelled ``owner=helm,name=<release>``
-with ``version`` and ``status`` labels; one list call gives the latest revision, its status
-and the deployed revision (whose annotations carry our desired-state digest).
+"""helm on the controller for one release: commands (values always on stdin) and what to do
+with a release left pending. What helm's release Secrets say is read by ``helm_records``.
 """
 
 from __future__ import annotations
@@ -14,13 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import DIGEST_ANNOTATION, release_summary
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import DIGEST_ANNOTATION, ReleaseState
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KubeAccess
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import helm_environment as kube_helm_environment
 
 # helm diff --detailed-exitcode: 0 no change, 2 changes, anything else an error.
 DIFF_NO_CHANGE, DIFF_CHANGES = 0, 2
-PENDING_STATUSES = ("pending-install", "pending-upgrade", "pending-rollback")
 
 
 @dataclass(frozen=True)
@@ -37,24 +32,6 @@ class ReleaseRef:
         return cls(str(release["name"]), str(release["namespace"]), str(release["chart_ref"]),
                    str(release.get("chart_version") or ""), str(release.get("chart_repo_url") or ""),
                    kube_context or "")
-
-
-@dataclass
-class ReleaseState:
-    """What helm's Secrets say about a release."""
-
-    latest_revision: int = 0
-    latest_status: str = ""
-    latest_secret: str = ""
-    deployed: dict[str, Any] | None = None  # the deployed revision's Secret
-
-    @property
-    def summary(self) -> dict[str, Any]:
-        return release_summary(self.deployed)
-
-    @property
-    def pending(self) -> bool:
-        return self.latest_status in PENDING_STATUSES
 
 
 def _common(ref: ReleaseRef) -> list[str]:
@@ -120,21 +97,6 @@ def helm_environment(access: KubeAccess) -> dict[str, str]:
 
 def run_helm(command: list[str], values_yaml: str | None, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, input=values_yaml, capture_output=True, text=True, env=environment, check=False)
-
-
-def release_state(secrets: list[dict[str, Any]]) -> ReleaseState:
-    """The release's state from its helm Secrets (any order)."""
-    state = ReleaseState()
-    deployed_version = 0
-    for secret in secrets:
-        labels = (secret.get("metadata") or {}).get("labels") or {}
-        version = int(labels.get("version", 0))
-        if version > state.latest_revision:
-            state.latest_revision, state.latest_status = version, str(labels.get("status", ""))
-            state.latest_secret = str(secret["metadata"]["name"])
-        if labels.get("status") == "deployed" and version > deployed_version:
-            deployed_version, state.deployed = version, secret
-    return state
 
 
 def digest_patch(digest: str) -> dict[str, Any]:

@@ -90,23 +90,6 @@ def inputs_digest(variables: Mapping[str, Any], files: Mapping[str, str], code: 
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def deployed_revisions(helm_secrets: Iterable[Mapping[str, Any]]) -> tuple[dict[str, int], list[str]]:
-    """From the metadata of helm's release Secrets: each release's deployed revision, and the
-    releases whose latest revision is pending (an interrupted or running helm) or failed (an
-    upgrade made by hand that failed: what runs is not what was deployed)."""
-    deployed: dict[str, int] = {}
-    latest: dict[str, tuple[int, str]] = {}
-    for item in helm_secrets:
-        labels = (item.get("metadata") or {}).get("labels") or {}
-        name, version, status = labels.get("name", ""), int(labels.get("version", 0)), labels.get("status", "")
-        if status == "deployed":
-            deployed[name] = max(version, deployed.get(name, 0))
-        if version > latest.get(name, (0, ""))[0]:
-            latest[name] = (version, status)
-    pending = sorted(name for name, (_, status) in latest.items() if status.startswith("pending") or status == "failed")
-    return deployed, pending
-
-
 def recorded_releases(record: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """The releases a state record lists: name -> {revision, chart, chart_version, namespace}."""
     annotations = ((record or {}).get("metadata") or {}).get("annotations") or {}
