@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.dns_names import DNS_LABEL_RE
+
 REGISTRY_TYPES = ("gcp", "quay", "generic")
 
 # Every variable of the registry role (meta/argument_specs.yml; a test keeps both in step) and
@@ -91,7 +93,6 @@ _HOST_RE = re.compile(rf"^{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*(?::[0-9]
 _PATH_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$")
 NAME_TOTAL_LENGTH_MAX = 255
 
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 GCP_REGION_RE = re.compile(r"^[a-z]+(?:-[a-z]+)+[0-9]+$")
 GCP_PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 # Artifact Registry repository ids: lowercase letters, digits and hyphens, <= 63 chars.

@@ -30,8 +30,13 @@ SOPS_CONFIG_NAME = ".sops.yaml"
 _SOPS_METADATA_KEYS = ("mac", "lastmodified")
 
 
-def _metadata_complete(metadata: object) -> bool:
-    return isinstance(metadata, dict) and all(key in metadata for key in _SOPS_METADATA_KEYS)
+def is_sops_document(content: object) -> bool:
+    """True when parsed YAML or JSON ``content`` carries complete sops metadata (a top-level
+    ``sops`` mapping with every key sops always writes): the one test of "encrypted by sops"."""
+    if not isinstance(content, Mapping):
+        return False
+    metadata = content.get("sops")
+    return isinstance(metadata, Mapping) and all(key in metadata for key in _SOPS_METADATA_KEYS)
 
 
 def _yaml_or_json_has_sops(text: str) -> bool:
@@ -39,7 +44,7 @@ def _yaml_or_json_has_sops(text: str) -> bool:
         data = yaml.safe_load(text) if HAS_YAML else json.loads(text)
     except Exception:  # any parse error means "not a sops document"
         return False
-    return isinstance(data, dict) and _metadata_complete(data.get("sops"))
+    return is_sops_document(data)
 
 
 def _dotenv_has_sops(text: str) -> bool:

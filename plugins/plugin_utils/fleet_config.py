@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-try:
-    from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_encrypted, name_looks_secret
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
-except ImportError:  # pragma: no cover - outside Ansible, e.g. scripts run from the repository
-    from sops_files import is_sops_encrypted, name_looks_secret  # type: ignore[no-redef]
-    from yaml_problems import describe_yaml_error, load_strict  # type: ignore[no-redef]
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.dns_names import DNS_LABEL_RE, HOSTNAME_RE
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
+    is_sops_document,
+    is_sops_encrypted,
+    name_looks_secret,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -67,8 +67,6 @@ HUB_IGNORED_KEYS = ("uptime_check", "domain_override_file", "chart_override")
 HOST_NAME_MODES = ("hub", "cluster_hub")
 STAGES = ("staging", "production")
 
-DNS_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 _LITERAL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 DNS_LABEL_EXPECTED = "a DNS label (RFC 1123: lower-case letters, digits and '-', at most 63 characters)"
 # How many hub names a cluster-level problem lists before "and N more".
@@ -223,8 +221,7 @@ def has_sops_metadata(path: str) -> bool:
             data = yaml.load(handle, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
     except Exception:  # any read or parse error means "not a sops document"; never show the content
         return False
-    metadata = data.get("sops") if isinstance(data, Mapping) else None
-    return isinstance(metadata, Mapping) and all(key in metadata for key in ("mac", "lastmodified"))
+    return is_sops_document(data)
 
 
 def _hub_names_of(data: Mapping[str, Any]) -> list[str]:
