@@ -4,7 +4,7 @@ released charts with ``helm template``.
 The genuine charts are test data kept outside the repository, in ``../shared/charts``
 (see its README.md and PROVENANCE.md); nothing here copies them. A hub's values are
 computed as the ``hub_values`` / ``hub_release`` actions compute them (``render_hub``),
-with the secret values file the secrets role would write (``hub_sealed_values``), holding
+with the secret values file the secrets role would write (``desired_secret_values``), holding
 placeholders instead of real secrets.
 """
 
@@ -240,7 +240,7 @@ def hub_render(case: HubCase) -> HubRender:
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import AUTHENTICATOR_CLASS_NAMES
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import final_values, render_model
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import BINDER_TOKEN_KEY, missing_secret_keys
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import hub_sealed_values
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import desired_secret_values
 
     hub = inventory_hub(case.host, case.inventory)
     variables = {**hub.variables, **dict(case.overrides)}
@@ -255,7 +255,7 @@ def hub_render(case: HubCase) -> HubRender:
     if auth in AUTHENTICATOR_CLASS_NAMES and auth != "dummy":
         _set_path(current, f"jupyterhub.hub.config.{AUTHENTICATOR_CLASS_NAMES[auth]}.client_secret",
                   PLACEHOLDER_PASSWORD)
-    secrets = hub_sealed_values(current, registry=registry, tokens=[{"path": BINDER_TOKEN_KEY, "length": 64}])
+    secrets = desired_secret_values(current, registry=registry, tokens=[{"path": BINDER_TOKEN_KEY, "length": 64}])
     missing = missing_secret_keys(secrets, rendered["required_secret_keys"])
     assert missing == [], f"{case.case_id}: placeholder secret values lack {missing}"
     # The final values, checked by the release rules (against the genuine charts' schemas too).

@@ -32,11 +32,11 @@ def _rendering(tmp_path: Path, values: dict[str, Any] | None, host: str = "stagi
 
 def _secrets(rendering: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: ANN401
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import deep_merge
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import hub_sealed_values
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import desired_secret_values
 
     base = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": PLACEHOLDER_TOKEN}}}}}
     definition = {**rendering.registry.__dict__, "password": SECRET}
-    return deep_merge(hub_sealed_values(base, registry=definition, tokens=[]), extra or {})
+    return deep_merge(desired_secret_values(base, registry=definition, tokens=[]), extra or {})
 
 
 def problems(rendering: Any, secrets: dict[str, Any] | None = None) -> list[str]:  # noqa: ANN401

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -11,6 +13,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.imagebuilding.hubs.plugins.module_utils import sops_files
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import get_path
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "jupyterhub.hub.services.binder.apiToken"
@@ -38,26 +41,26 @@ REGISTRY = {
 
 
 def test_empty_file_gets_chart_keys_registry_and_token() -> None:
-    desired = f.hub_sealed_values(None, registry=REGISTRY, tokens=[{"path": TOKEN, "length": 64}])
+    desired = f.hub_secret_values_desired(None, registry=REGISTRY, tokens=[{"path": TOKEN, "length": 64}])
     assert set(desired) == {"jupyterhub", "binderhub-service", "dask-gateway"}
     assert desired["binderhub-service"] == {
         "config": {"DockerRegistry": {"password": "robot-token"}},
         "buildPodsRegistryCredentials": {"password": "robot-token"},
     }
     assert desired["jupyterhub"]["imagePullSecret"] == {"username": "org+robot", "password": "robot-token"}
-    assert re.fullmatch(r"[0-9a-f]{64}", f.get_path(desired, TOKEN))
+    assert re.fullmatch(r"[0-9a-f]{64}", get_path(desired, TOKEN))
     assert desired["dask-gateway"] == {}
 
 
 def test_no_pull_secret_unless_required() -> None:
-    desired = f.hub_sealed_values({}, registry={**REGISTRY, "pull_secret_required": False})
+    desired = f.hub_secret_values_desired({}, registry={**REGISTRY, "pull_secret_required": False})
     assert "imagePullSecret" not in desired["jupyterhub"]
 
 
 def test_undefined_registry_leaves_registry_keys() -> None:
     current = {"binderhub-service": {"config": {"DockerRegistry": {"password": "old"}}}}
-    assert f.hub_sealed_values(current, registry=None) == {**current, "jupyterhub": {}, "dask-gateway": {}}
-    no_password = f.hub_sealed_values(current, registry={**REGISTRY, "password": ""})
+    assert f.hub_secret_values_desired(current, registry=None) == {**current, "jupyterhub": {}, "dask-gateway": {}}
+    no_password = f.hub_secret_values_desired(current, registry={**REGISTRY, "password": ""})
     assert no_password["binderhub-service"] == current["binderhub-service"]
 
 
@@ -69,46 +72,46 @@ def test_existing_token_and_person_keys_are_kept() -> None:
         "binderhub-service": {},
         "dask-gateway": {"gateway": {"auth": {"jupyterhub": {"apiToken": "person"}}}},
     }
-    desired = f.hub_sealed_values(current, tokens=[{"path": TOKEN}])
+    desired = f.hub_secret_values_desired(current, tokens=[{"path": TOKEN}])
     assert desired == current
-    assert f.hub_sealed_values_changed(current, desired) == []
+    assert f.hub_secret_values_changed(current, desired) == []
 
 
 def test_rotation_replaces_only_generated_tokens() -> None:
     current = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": "a" * 64}}, "config": {"X": {"client_secret": "s"}}}}}
-    desired = f.hub_sealed_values(current, tokens=[TOKEN], rotate=True)
-    assert f.get_path(desired, TOKEN) != "a" * 64
-    assert f.get_path(desired, "jupyterhub.hub.config.X.client_secret") == "s"
-    assert f.hub_sealed_values_changed(current, desired) == ["binderhub-service", "dask-gateway", TOKEN]
+    desired = f.hub_secret_values_desired(current, tokens=[TOKEN], rotate=True)
+    assert get_path(desired, TOKEN) != "a" * 64
+    assert get_path(desired, "jupyterhub.hub.config.X.client_secret") == "s"
+    assert f.hub_secret_values_changed(current, desired) == ["binderhub-service", "dask-gateway", TOKEN]
 
 
 def test_input_is_not_modified() -> None:
     current = {"jupyterhub": {"hub": {}}}
-    f.hub_sealed_values(current, registry=REGISTRY, tokens=[TOKEN])
+    f.hub_secret_values_desired(current, registry=REGISTRY, tokens=[TOKEN])
     assert current == {"jupyterhub": {"hub": {}}}
 
 
 def test_extra_values_win() -> None:
     extra = {"jupyterhub": {"hub": {"config": {"GitHubOAuthenticator": {"client_secret": "from-vault"}}}}}
     current = {"jupyterhub": {"hub": {"config": {"GitHubOAuthenticator": {"client_secret": "old", "client_id": "id"}}}}}
-    desired = f.hub_sealed_values(current, extra=extra)
+    desired = f.hub_secret_values_desired(current, extra=extra)
     assert desired["jupyterhub"]["hub"]["config"]["GitHubOAuthenticator"] == {"client_secret": "from-vault", "client_id": "id"}
 
 
 @pytest.mark.parametrize("length", [16, 63])
 def test_bad_token_length_is_refused(length: int) -> None:
     with pytest.raises(AnsibleFilterError):
-        f.hub_sealed_values({}, tokens=[{"path": TOKEN, "length": length}])
+        f.hub_secret_values_desired({}, tokens=[{"path": TOKEN, "length": length}])
 
 
 def test_non_mapping_content_is_refused_without_showing_it() -> None:
     with pytest.raises(AnsibleFilterError) as err:
-        f.hub_sealed_values(["secret-in-a-list"])
+        f.hub_secret_values_desired(["secret-in-a-list"])
     assert "secret-in-a-list" not in str(err.value)
 
 
 def test_changed_lists_names_only() -> None:
-    changed = f.hub_sealed_values_changed({"a": {"b": "old", "c": "same"}}, {"a": {"b": "new-value", "c": "same"}, "d": {}})
+    changed = f.hub_secret_values_changed({"a": {"b": "old", "c": "same"}}, {"a": {"b": "new-value", "c": "same"}, "d": {}})
     assert changed == ["a.b", "d"]
 
 
@@ -166,3 +169,15 @@ def test_find_sops_config_searches_upwards(tmp_path: Path) -> None:
     assert sops_files.find_sops_config(str(tmp_path / "inv" / "secrets")) == str(tmp_path / "inv" / ".sops.yaml")
     new_file = tmp_path / "inv" / "secrets" / "new" / "f.yaml"
     assert sops_files.nearest_existing_dir(str(new_file)) == str(tmp_path / "inv" / "secrets")
+
+
+def test_secret_values_file_is_one_rule_for_roles_and_scripts() -> None:
+    assert f.hub_secret_values_file("/fleet/secrets", "staging") == "/fleet/secrets/enc-staging.secret.values.yaml"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "hub-secrets"), "path", "staging", "-i",
+                           str(ROOT / "inventories" / "local")], capture_output=True, text=True, check=False)
+    assert proc.stdout.strip() == f.hub_secret_values_file(str(ROOT / "inventories" / "local" / "secrets"), "staging")
+
+
+def test_a_bad_token_path_is_refused_by_name() -> None:
+    with pytest.raises(AnsibleFilterError, match=re.escape("invalid key path 'a..b'")):
+        f.hub_secret_values_desired({}, tokens=["a..b"])

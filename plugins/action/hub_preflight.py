@@ -35,7 +35,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render impo
     render_model,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import deep_merge, missing_secret_keys, plain
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
 
 ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")
 

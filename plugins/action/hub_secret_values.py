@@ -1,7 +1,7 @@
 """Action plugin ``hub_secret_values``: write or update one hub's sops-encrypted secret values file.
 
 In one task, in the task's worker process: the file's current content decrypted in memory
-(sops on stdout), the desired content computed (``plugin_utils/sealed_values.py``: registry
+(sops on stdout), the desired content computed (``plugin_utils/secret_values.py``: registry
 credentials from ``secrets_registry``, generated tokens kept or created, the hub's
 ``secrets_extra_values`` on top), the keys that differ listed by name, and - only when some
 differ, or with ``force`` - the desired content encrypted by sops (plaintext on stdin) and
@@ -31,10 +31,10 @@ from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files impo
     sops_environment,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.sealed_values import (
-    SealedValuesError,
-    hub_sealed_values,
-    hub_sealed_values_changed,
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import (
+    SecretValuesError,
+    changed_secret_keys,
+    desired_secret_values,
 )
 
 ARGS = ("path", "hub", "tokens", "rotate", "force", "sops_binary", "age_keyfile", "config_path")
@@ -109,13 +109,13 @@ class ActionModule(ActionBase):
                              "registry_definition)")
         current = secrets_file.current()
         try:
-            desired = hub_sealed_values(
+            desired = desired_secret_values(
                 current, registry=registry,
                 tokens=plain(args.get("tokens") or []), rotate=boolean(args.get("rotate") or False, strict=False),
                 extra=plain(self._templar.template(task_vars.get("secrets_extra_values") or {})))
-        except SealedValuesError as error:
+        except SecretValuesError as error:
             raise ValueError(str(error)) from None
-        changed_keys = hub_sealed_values_changed(current, desired)
+        changed_keys = changed_secret_keys(current, desired)
         changed = bool(changed_keys) or boolean(args.get("force") or False, strict=False)
         if changed and not self._task.check_mode:
             secrets_file.write(desired)

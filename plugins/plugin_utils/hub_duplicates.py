@@ -1,6 +1,7 @@
 """Names that must be unique across hubs: per cluster ``hub_name``, ``hub_namespace`` and the
 names of the releases' cluster-scoped objects; across the fleet the hub's secret values file
-(``<secrets_dir>/enc-<hub_name>.secret.values.yaml``), and the host name (Ansible's own rule).
+(``<secrets_dir>/enc-<hub_name>.secret.values.yaml``, ``secret_values.secret_values_file``),
+and the host name (Ansible's own rule).
 
 Each hub is validated alone by the hub model, so two hubs that would deploy into one
 namespace, or two hosts that are the same hub, pass it. These plain functions compare the
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import cluster_scoped_objects
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, release_name_default
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import secret_values_file
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | No
         return None
     secrets_dir = variables.get("secrets_dir") or (f"{variables['inventory_dir']}/secrets"
                                                      if isinstance(variables.get("inventory_dir"), str) else "")
-    secrets_file = f"{secrets_dir}/enc-{name}.secret.values.yaml" if isinstance(secrets_dir, str) and secrets_dir else ""
+    secrets_file = secret_values_file(secrets_dir, name) if isinstance(secrets_dir, str) and secrets_dir else ""
     releases: dict[str, str] = {}
     for chart, prefix in RELEASE_PREFIXES.items():
         if chart == "dask-gateway" and variables.get("hub_dask_gateway_enabled") is not True:

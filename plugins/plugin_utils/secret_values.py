@@ -1,10 +1,12 @@
-"""The desired content of a hub's secret values file (the secrets role's ``hub_secret_values``
-action and its filters).
+"""The hub's secret values file: where it is and what it should hold (the secrets role's
+``hub_secret_values`` action and its filters).
 
-``hub_sealed_values`` takes the decrypted current content and returns it with the
+``secret_values_file`` is the file's path, ``<secrets_dir>/enc-<hub>.secret.values.yaml``: the
+one place this rule is written (the roles use it through the ``hub_secret_values_file`` filter).
+``desired_secret_values`` takes the decrypted current content and returns it with the
 toolkit-managed keys set; every other key (what a person added) is kept. Generated
 tokens are kept when present and only created when missing or when rotating.
-``hub_sealed_values_changed`` lists, by dotted key name only, what differs between
+``changed_secret_keys`` lists, by dotted key name only, what differs between
 two contents, so a run can say what it rewrites without showing any value.
 """
 
@@ -15,9 +17,22 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import (
+    KeyPathError,
+    deep_merge,
+    get_path,
+    leaf_paths,
+    set_path,
+)
 
-class SealedValuesError(ValueError):
+
+class SecretValuesError(ValueError):
     """Input the secret values cannot be made from; the message shows no value."""
+
+
+def secret_values_file(secrets_dir: str, hub: str) -> str:
+    """The hub's sops-encrypted secret values file: ``<secrets_dir>/enc-<hub>.secret.values.yaml``."""
+    return f"{secrets_dir}/enc-{hub}.secret.values.yaml"
 
 
 CHART_KEYS = ("jupyterhub", "binderhub-service", "dask-gateway")
@@ -30,48 +45,10 @@ IMAGE_PULL_KEYS = ("jupyterhub.imagePullSecret.username", "jupyterhub.imagePullS
 DEFAULT_TOKEN_LENGTH = 64
 
 
-def _split(path: str) -> list[str]:
-    parts = path.split(".")
-    if not all(parts):
-        raise SealedValuesError(f"invalid key path {path!r}: empty component")
-    return parts
-
-
-def get_path(data: Mapping[str, object], path: str) -> object:
-    """Value at dotted ``path`` in ``data``, or None when any component is missing."""
-    node: object = data
-    for key in _split(path):
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
-def set_path(data: dict[str, object], path: str, value: object) -> None:
-    """Set dotted ``path`` in ``data`` in place, creating (or replacing non-mapping) parents."""
-    parts = _split(path)
-    node = data
-    for key in parts[:-1]:
-        if not isinstance(node.get(key), dict):
-            node[key] = {}
-        node = node[key]
-    node[parts[-1]] = value
-
-
-def deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` updated in place with ``extra``, recursing into mappings present in both."""
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            deep_merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(dict(value) if isinstance(value, Mapping) else value)
-    return base
-
-
 def new_token(length: int) -> str:
     """A random token of ``length`` lowercase hex characters."""
     if length < 32 or length % 2:
-        raise SealedValuesError(f"token length must be an even number >= 32, not {length}")
+        raise SecretValuesError(f"token length must be an even number >= 32, not {length}")
     return secrets.token_hex(length // 2)
 
 
@@ -88,7 +65,7 @@ def apply_registry(data: dict[str, Any], registry: Mapping[str, Any] | None) -> 
         set_path(data, path, password)
     if registry.get("pull_secret_required"):
         if not _given(registry.get("username")):
-            raise SealedValuesError("registry_definition.pull_secret_required is set but username is empty")
+            raise SecretValuesError("registry_definition.pull_secret_required is set but username is empty")
         username_path, password_path = IMAGE_PULL_KEYS
         set_path(data, username_path, registry["username"])
         set_path(data, password_path, password)
@@ -102,7 +79,7 @@ def _token_specs(tokens: Iterable[Any]) -> list[tuple[str, int]]:
         elif isinstance(token, Mapping) and isinstance(token.get("path"), str):
             specs.append((token["path"], int(token.get("length") or DEFAULT_TOKEN_LENGTH)))
         else:
-            raise SealedValuesError("each generated token must be a key path or a mapping with 'path' (and 'length')")
+            raise SecretValuesError("each generated token must be a key path or a mapping with 'path' (and 'length')")
     return specs
 
 
@@ -113,7 +90,7 @@ def apply_tokens(data: dict[str, Any], tokens: Iterable[Any], rotate: bool) -> N
             set_path(data, path, new_token(length))
 
 
-def hub_sealed_values(
+def desired_secret_values(
     current: object,
     registry: Mapping[str, Any] | None = None,
     tokens: Iterable[Any] = (),
@@ -128,31 +105,25 @@ def hub_sealed_values(
     if current in (None, ""):
         current = {}
     if not isinstance(current, Mapping):
-        raise SealedValuesError("the decrypted secret values file is not a mapping of chart keys")
+        raise SecretValuesError("the decrypted secret values file is not a mapping of chart keys")
     data: dict[str, Any] = copy.deepcopy(dict(current))
     for chart in CHART_KEYS:
         if not isinstance(data.get(chart), dict):
             data[chart] = {}
     apply_registry(data, registry)
-    apply_tokens(data, tokens or (), bool(rotate))
+    try:
+        apply_tokens(data, tokens or (), bool(rotate))
+    except KeyPathError as error:
+        raise SecretValuesError(str(error)) from None
     if extra:
-        deep_merge(data, extra)
+        data = deep_merge(data, extra)
     return data
 
 
-def _leaf_paths(data: object, prefix: str = "") -> dict[str, object]:
-    if not isinstance(data, Mapping) or (prefix and not data):
-        return {prefix: data} if prefix else {}
-    leaves: dict[str, object] = {}
-    for key, value in data.items():
-        leaves.update(_leaf_paths(value, f"{prefix}.{key}" if prefix else str(key)))
-    return leaves
-
-
-def hub_sealed_values_changed(current: object, desired: object) -> list[str]:
+def changed_secret_keys(current: object, desired: object) -> list[str]:
     """Sorted dotted key names whose values differ (added, changed or removed); no values."""
-    old = _leaf_paths(current or {})
-    new = _leaf_paths(desired or {})
+    old = leaf_paths(current or {})
+    new = leaf_paths(desired or {})
     return sorted(key for key in old.keys() | new.keys() if old.get(key, _MISSING) != new.get(key, _MISSING))
 
 
