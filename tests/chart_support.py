@@ -237,9 +237,12 @@ def _set_path(data: dict[str, Any], dotted: str, value: object) -> None:
 
 @functools.cache
 def hub_render(case: HubCase) -> HubRender:
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import AUTHENTICATOR_CLASS_NAMES
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import final_values, render_model
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import BINDER_TOKEN_KEY, missing_secret_keys
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
+        BINDER_TOKEN_KEY,
+        missing_secret_keys,
+    )
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import desired_secret_values
 
     hub = inventory_hub(case.host, case.inventory)

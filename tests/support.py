@@ -85,7 +85,10 @@ def remove_namespaces(namespaces: Iterable[str], env: dict[str, str]) -> None:
 def release(hub: str, chart: str) -> str:
     """The release name a hub's chart gets by default: the hub's name for jupyterhub,
     ``<hub>-binderhub``, ``<hub>-dask-gateway`` (hub_model.release_name_default)."""
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, release_name_default
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import (
+        RELEASE_PREFIXES,
+        release_name_default,
+    )
 
     return release_name_default(hub, RELEASE_PREFIXES[chart])
 

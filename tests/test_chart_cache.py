@@ -43,7 +43,7 @@ def chart_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 
 
 def _release(url: str, version: str):  # noqa: ANN202 - the plugin's Release
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Release
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Release
 
     return Release(name="h-dask-gateway", chart=CHART, chart_ref=CHART, chart_version=version, chart_repo_url=url,
                    namespace="h")
@@ -80,7 +80,7 @@ def test_missing_version_names_it(chart_repo: tuple[str, str], tmp_path: Path) -
 
 def test_chart_directories_need_no_pull(tmp_path: Path) -> None:
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import resolve_chart
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Release
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Release
 
     directory = Release(name="h", chart="jupyterhub", chart_ref=str(SHARED_CHARTS / "jupyterhub"), chart_version="",
                         chart_repo_url="", namespace="h")

@@ -19,8 +19,11 @@ import jsonschema
 import pytest
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import load_fleet, stage_of
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import AUTHENTICATOR_CLASS_NAMES, build_model
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import registry_view, release_values, render_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import build_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import release_values
 from fleet_support import (
     BAD_CASES,
     CLUSTERS,

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import DEFAULTS, HubModelError, build_model, slugify
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.profiles import slugify
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.variables import DEFAULTS
 from hub_support import EXAMPLE_INVENTORY, SHARED_CHARTS, inventory_hosts, inventory_hub
 from support import project_env, run_playbook
 

@@ -11,23 +11,18 @@ import jsonschema
 import pytest
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import binderhub_service_url
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
-    AUTHENTICATOR_CLASS_NAMES,
-    DEFAULTS,
-    HubModel,
-    build_model,
-)
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import (
-    FANCY_PROFILES_SNIPPET,
-    deep_merge,
-    layer_values,
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModel, build_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.variables import DEFAULTS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import FANCY_PROFILES_SNIPPET, nfs_objects
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import layer_values, render_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
     missing_secret_keys,
-    nfs_objects,
-    registry_view,
     release_values,
-    render_values,
     required_secret_keys,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge
 from hub_support import (
     EXAMPLE_INVENTORY,
     LOCAL_INVENTORY,
@@ -284,7 +279,7 @@ def test_role_readme_and_argument_specs_list_every_variable(repo_root: Path, rol
 def test_redact_replaces_secret_values_plain_and_base64() -> None:
     import base64
 
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import REDACTED, redact
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.redaction import REDACTED, redact
 
     secrets = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": "tok3n-value"}}}}, "x": ["pw-123"], "n": 5}
     encoded = base64.b64encode(b"pw-123").decode()
@@ -297,7 +292,7 @@ def test_redact_replaces_secret_values_plain_and_base64() -> None:
 
 
 def test_plain_turns_subclasses_into_builtin_types() -> None:
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
 
     class Tagged(str):
         pass
@@ -310,7 +305,7 @@ def test_plain_turns_subclasses_into_builtin_types() -> None:
 
 def test_config_snippets_run() -> None:
     """The hub's fancy-profiles snippet compiles; BinderHub's gives HubOAuth the shared token."""
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import BINDER_TOKEN_SNIPPET
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.binderhub import BINDER_TOKEN_SNIPPET
     from traitlets.config import Config
 
     compile(FANCY_PROFILES_SNIPPET, "fancy-profiles", "exec")

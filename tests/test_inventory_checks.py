@@ -27,13 +27,15 @@ from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules 
     ignored_variables_warning,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
-    KNOWN_VARIABLES,
-    SECRETS_VARIABLES,
     Errors,
     HubModelError,
     build_model,
-    check_unknown_variables,
     collect_variables,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.variables import (
+    KNOWN_VARIABLES,
+    SECRETS_VARIABLES,
+    check_unknown_variables,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import check_text, describe_yaml_error, load_strict
 from hub_support import _ansible_managers, _plain

@@ -20,7 +20,8 @@ from typing import Any
 import kubespawner.spawner
 import pytest
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import build_model
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import registry_view, render_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values
 from hub_support import (
     EXAMPLE_INVENTORY,
     LOCAL_INVENTORY,

@@ -31,7 +31,7 @@ def _rendering(tmp_path: Path, values: dict[str, Any] | None, host: str = "stagi
 
 
 def _secrets(rendering: Any, extra: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: ANN401
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import deep_merge
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import desired_secret_values
 
     base = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": PLACEHOLDER_TOKEN}}}}}

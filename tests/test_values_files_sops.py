@@ -18,7 +18,8 @@ import pytest
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import SopsDecryptError, sops_decrypt
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, decrypt_values_files
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import registry_view, render_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values
 from fleet_support import AgeKey, make_age_key, sops_encrypt_to
 from support import project_env, run_playbook
 from test_hub_model import valid_variables

@@ -26,7 +26,8 @@ from typing import Any
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import ChartResolveError, resolve_chart
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import (
     RenderError,
     Rendering,
@@ -34,7 +35,8 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render impo
     final_values,
     render_model,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import deep_merge, missing_secret_keys, plain
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import missing_secret_keys
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge, plain
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
 
 ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")

@@ -66,14 +66,16 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import
     undo_command,
     upgrade_command,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_object
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain, redact
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.redaction import redact
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KUBECONFIG, KubeAccess, kube_access
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
 from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them

@@ -30,7 +30,8 @@ from ansible.template import Templar, trust_as_template
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import deployed_revisions
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, Errors, directory_chart
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES, directory_chart
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import chart_files_digest
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state import (
     RERUN_SWITCHES,

@@ -30,7 +30,7 @@ from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files impo
     sops_encrypt,
     sops_environment,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import plain
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import (
     SecretValuesError,
     changed_secret_keys,

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import registry_view as view_of
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view as view_of
 
 
 def registry_view(definition: Mapping[str, Any], hub: str = "") -> dict[str, Any]:

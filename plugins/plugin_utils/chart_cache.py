@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Release
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Release
 
 CACHE_ENV = "IBH_CACHE"
 

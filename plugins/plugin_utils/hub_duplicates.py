@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import cluster_scoped_objects
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import RELEASE_PREFIXES, release_name_default
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES, release_name_default
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import secret_values_file
 
 

@@ -25,20 +25,18 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model impor
     Errors,
     HubModel,
     HubModelError,
-    Release,
     build_model,
     decrypt_values_files,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import (
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Release
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import nfs_objects
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView, registry_view
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values, toolkit_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
     BINDER_TOKEN_KEY,
-    RegistryView,
     missing_secret_keys,
-    nfs_objects,
-    registry_view,
     release_values,
-    render_values,
     required_secret_keys,
-    toolkit_values,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import (
     Layer,

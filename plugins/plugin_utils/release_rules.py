@@ -24,15 +24,11 @@ from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import check_reference_shape
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import image_pull_secret_name
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import (
-    OPEN_ACCESS_SETTINGS,
-    VALUES_FILE_KEYS,
-    Errors,
-    HubModel,
-    _did_you_mean,
-    _type_name,
-)
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values import RegistryView
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors, HubModel
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import OPEN_ACCESS_SETTINGS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.readers import did_you_mean, type_name
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.values_files import VALUES_FILE_KEYS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
 
 # A Kubernetes resource quantity (apimachinery's resource.Quantity grammar).
 K8S_QUANTITY_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
@@ -139,7 +135,7 @@ def check_binderhub(report: Report, binderhub: Mapping[str, Any], registry: Regi
     prefix = settings.get("image_prefix")
     path = ("config", "BinderHub", "image_prefix")
     if not isinstance(prefix, str):
-        report.add("binderhub-service", path, f"is a {_type_name(prefix)}", "the registry's image prefix, a string")
+        report.add("binderhub-service", path, f"is a {type_name(prefix)}", "the registry's image prefix, a string")
     else:
         shape = check_reference_shape(prefix, variable="the image prefix")
         if shape:
@@ -158,7 +154,7 @@ def _shown(value: object) -> str:
     """A value of a setting that is never secret (booleans, missing), else its type."""
     if value is None:
         return "not set"
-    return str(value).lower() if isinstance(value, bool) else f"a {_type_name(value)}"
+    return str(value).lower() if isinstance(value, bool) else f"a {type_name(value)}"
 
 
 def check_pull_secret(report: Report, model: HubModel, final: Mapping[str, Mapping[str, Any]], registry: RegistryView) -> None:
@@ -205,7 +201,7 @@ def check_quantities(report: Report, chart: str, values: Mapping[str, Any]) -> N
         key, parent = path[-1], path[-2] if len(path) > 1 else None
         if (key in QUANTITY_KEYS or parent in QUANTITY_MAPS or (chart == "jupyterhub" and path in SINGLEUSER_QUANTITIES)) \
                 and not _is_quantity(value):
-            report.add(chart, path, f"is not a Kubernetes quantity ({_type_name(value)})",
+            report.add(chart, path, f"is not a Kubernetes quantity ({type_name(value)})",
                        "a quantity such as 10Gi, 512Mi, 500m or 2")
 
 
@@ -287,7 +283,7 @@ def schema_problems(value: object, schema: Mapping[str, Any], path: Path = ()) -
     """
     if "type" in schema and not _type_ok(value, schema["type"]):
         expected = " or ".join(schema["type"]) if isinstance(schema["type"], list) else str(schema["type"])
-        yield path, f"is a {_type_name(value)}", f"{expected}, as the chart's schema says"
+        yield path, f"is a {type_name(value)}", f"{expected}, as the chart's schema says"
         return
     if "enum" in schema and value not in schema["enum"]:
         yield path, "is not one of the values the chart accepts", "one of " + ", ".join(map(str, schema["enum"]))
@@ -304,7 +300,7 @@ def schema_problems(value: object, schema: Mapping[str, Any], path: Path = ()) -
                     yield from schema_problems(item, sub, (*path, key))
             elif extra is False:
                 yield (*path, key), "is not a key the chart accepts", (
-                    "one of " + ", ".join(sorted(properties)) + _did_you_mean(str(key), properties)
+                    "one of " + ", ".join(sorted(properties)) + did_you_mean(str(key), properties)
                     if properties else "no keys here")
             elif isinstance(extra, Mapping):
                 yield from schema_problems(item, extra, (*path, key))
@@ -327,9 +323,9 @@ def check_secret_sections(errs: Errors, source: str, content: Mapping[str, Any])
     for key, section in content.items():
         if key not in VALUES_FILE_KEYS:
             errs.add(f"{source}: {key}", f"top-level key {key!r} is not a chart of the hub",
-                     "one of " + ", ".join(VALUES_FILE_KEYS) + _did_you_mean(str(key), VALUES_FILE_KEYS))
+                     "one of " + ", ".join(VALUES_FILE_KEYS) + did_you_mean(str(key), VALUES_FILE_KEYS))
         elif section is not None and not isinstance(section, Mapping):
-            errs.add(f"{source}: {key}", f"is a {_type_name(section)}", "a mapping of helm values")
+            errs.add(f"{source}: {key}", f"is a {type_name(section)}", "a mapping of helm values")
 
 
 def check_final_values(model: HubModel, registry: RegistryView, layers: list[Layer], final: Mapping[str, Mapping[str, Any]],

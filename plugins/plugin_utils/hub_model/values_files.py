@@ -1,0 +1,139 @@
+"""``hub_values_files``: the hub's extra helm values files, sops-encrypted ones decrypted in memory only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_document
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel, ValuesFile
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.readers import (
+    Errors,
+    HubModelError,
+    did_you_mean,
+    read_list,
+    read_str,
+    type_name,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
+
+# Top-level keys of an extra values file: one per chart (release) the toolkit deploys.
+VALUES_FILE_KEYS = ("jupyterhub", "binderhub-service", "dask-gateway")
+
+
+def _check_values_content(errs: Errors, path: str, full: str, content: object) -> dict[str, Any] | None:
+    """The file's values when they are a mapping of chart sections, else ``None`` (errors recorded).
+
+    Messages name keys and types only, never values (the content may be decrypted secrets).
+    """
+    content = {} if content is None else content
+    if not isinstance(content, Mapping):
+        errs.add(path, f"{full} holds a {type_name(content)}", "a mapping with top-level keys "
+                 + ", ".join(VALUES_FILE_KEYS))
+        return None
+    for key in content:
+        if key not in VALUES_FILE_KEYS:
+            errs.add(f"{path}: {key}", f"top-level key {key!r} in {full} is not a chart of the hub",
+                     "one of " + ", ".join(VALUES_FILE_KEYS) + did_you_mean(str(key), VALUES_FILE_KEYS))
+        elif content[key] is not None and not isinstance(content[key], Mapping):
+            errs.add(f"{path}: {key}", f"is a {type_name(content[key])}", "a mapping of helm values")
+    _check_values_name_overrides(errs, path, full, content)
+    return dict(content)
+
+
+# Chart values that rename the charts' objects: the toolkit derives object names (the binder
+# service's URL, the image pull secret, the cluster-scoped objects of the collision check) from
+# the release names with the charts' defaults, so these stay empty; rename a release instead.
+NAME_OVERRIDE_KEYS = ("fullnameOverride", "nameOverride")
+
+
+def _check_values_name_overrides(errs: Errors, path: str, full: str, content: Mapping[str, Any]) -> None:
+    for chart in VALUES_FILE_KEYS:
+        section = content.get(chart)
+        if not isinstance(section, Mapping):
+            continue
+        for key in NAME_OVERRIDE_KEYS:
+            if section.get(key):
+                variable = RELEASE_PREFIXES[chart] + "_release_name"
+                errs.add(f"{path}: {chart}.{key}", f"is set in {full}; the toolkit names the chart's objects "
+                         "after the release with the chart's default (empty) override",
+                         f"no {key} (name the release with {variable} instead)")
+
+
+def read_values_files(errs: Errors, value: object, base_dir: str) -> list[ValuesFile]:
+    """The hub's extra values files in their listed order.
+
+    A sops-encrypted file (complete top-level ``sops`` metadata) is listed with
+    ``encrypted=True`` and empty content: it is decrypted in memory, only where the values are
+    deployed (``decrypt_values_files``), never here.
+    """
+    files: list[ValuesFile] = []
+    for index, item in enumerate(read_list(errs, "hub_values_files", value)):
+        path = f"hub_values_files[{index}]"
+        name = read_str(errs, path, item, required=True)
+        if not name:
+            continue
+        full = name if Path(name).is_absolute() else os.path.normpath(Path(base_dir) / name)
+        if not Path(full).is_file():
+            errs.add(path, f"{full} does not exist", "an existing helm values file (relative paths start at the "
+                     "inventory directory)")
+            continue
+        try:
+            content = load_strict(full)
+        except OSError as exc:
+            errs.add(path, f"{full} cannot be read ({exc.strerror})", "a readable helm values file")
+            continue
+        except yaml.YAMLError as exc:  # where and what, never the line: the file may hold secrets
+            errs.add(path, f"{full} is not valid YAML: {describe_yaml_error(exc)}",
+                     "a helm values file, each key once per mapping")
+            continue
+        if is_sops_document(content):
+            files.append(ValuesFile(path=full, content={}, encrypted=True))
+            continue
+        checked = _check_values_content(errs, path, full, content)
+        if checked is not None:
+            files.append(ValuesFile(path=full, content=checked))
+    return files
+
+
+def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubModel:
+    """``model`` with every sops-encrypted values file's content decrypted and checked, in memory.
+
+    ``decrypt(path)`` returns the file's plaintext YAML (e.g. ``sops --decrypt`` on stdout) or
+    raises; the plaintext is parsed here and never written anywhere. Raises ``HubModelError``
+    naming the hub and the file when a file cannot be decrypted or its values are not valid;
+    no message holds any decrypted value.
+    """
+    if not any(f.encrypted for f in model.values_files):
+        return model
+    errs = Errors(hub=model.hub.name)
+    files: list[ValuesFile] = []
+    for index, values_file in enumerate(model.values_files):
+        if not values_file.encrypted:
+            files.append(values_file)
+            continue
+        path = f"hub_values_files[{index}]"
+        try:
+            text = decrypt(values_file.path)
+        except Exception as exc:  # the decrypter's message names the file, never its content
+            errs.add(path, str(exc) or f"sops could not decrypt {values_file.path}",
+                     "a sops file the controller can decrypt (its key, e.g. SOPS_AGE_KEY_FILE, available)")
+            continue
+        try:
+            content = yaml.safe_load(text)
+        except yaml.YAMLError as exc:  # the parser's message would quote the plaintext
+            errs.add(path, f"{values_file.path} decrypts to unreadable YAML ({exc.__class__.__name__})",
+                     "a helm values file")
+            continue
+        checked = _check_values_content(errs, path, values_file.path, content)
+        if checked is not None:
+            files.append(ValuesFile(path=values_file.path, content=checked, encrypted=True))
+    if errs.messages:
+        raise HubModelError(model.hub.name, errs.messages)
+    return replace(model, values_files=files)

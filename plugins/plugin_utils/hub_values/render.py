@@ -1,0 +1,45 @@
+"""The hub's values per release: the toolkit's values, then the hub's extra values files in order
+(helm's merge: dicts by key, lists and scalars replaced).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.binderhub import binderhub_service_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.dask_gateway import dask_gateway_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import jupyterhub_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge
+
+
+def layer_values(toolkit: Mapping[str, Mapping[str, Any]], files: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The toolkit's values per chart key, then each extra values file in order."""
+    layered: dict[str, Any] = {key: copy.deepcopy(dict(value)) for key, value in toolkit.items()}
+    for content in files:
+        layered = deep_merge(layered, {k: v for k, v in content.items() if v is not None})
+    return layered
+
+
+
+def toolkit_values(model: HubModel, registry: RegistryView) -> dict[str, dict[str, Any]]:
+    values = {
+        "jupyterhub": jupyterhub_values(model, registry),
+        "binderhub-service": binderhub_service_values(model, registry),
+    }
+    if model.hub.dask_gateway_enabled:
+        values["dask-gateway"] = dask_gateway_values(model, registry)
+    return values
+
+
+def render_values(model: HubModel, registry: RegistryView) -> dict[str, dict[str, Any]]:
+    """Values per release key (``jupyterhub``, ``binderhub-service``, ``dask-gateway``).
+
+    A values file's section for a release the hub does not deploy (``dask-gateway``
+    without ``hub_dask_gateway_enabled``) is dropped.
+    """
+    layered = layer_values(toolkit_values(model, registry), [f.content for f in model.values_files])
+    return {key: layered.get(key, {}) for key in model.releases}
