@@ -6,14 +6,13 @@
   ``ansible-inventory`` naming the hub (or group), the file and the line;
 - hub_values_files entries that are not valid YAML name the hub, the entry, the file and the line;
 - check_unknown_variables: every prefix of the toolkit, with the nearest known name;
-- registry variables of another registry type are warned about (registry_definition), never
+- registry variables of another registry type are warned about (registry_check), never
   for the demo and example inventories, whose group_vars set registry settings per group;
 - the tables of known variables are the roles' argument specs.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible_collections.imagebuilding.hubs.plugins.module_utils import registry_check
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import (
     VARIABLE_TYPES,
     ignored_variables,
@@ -45,13 +45,9 @@ from test_hub_model import HUB, valid_variables
 SECRET = "value-never-shown-5e1f"
 
 
-def _registry_definition_module() -> Any:  # noqa: ANN401 - the module object
-    spec = importlib.util.spec_from_file_location("registry_definition",
-                                                  ROOT / "plugins" / "modules" / "registry_definition.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _registry_check_module() -> Any:  # noqa: ANN401 - the module object
+    """The registry_check module's logic (plugins/module_utils/registry_check.py)."""
+    return registry_check
 
 
 # ---------------------------------------------------------------------------------------
@@ -197,8 +193,8 @@ def test_variables_of_another_registry_type_are_named_with_the_types_that_read_t
 
 
 def _registry_params(variables: dict[str, Any], hub: str) -> dict[str, Any]:
-    """registry_definition's options as roles/registry/tasks/validate.yml passes them."""
-    option_of = {variable: option for option, (variable, _) in _registry_definition_module().TYPED_OPTIONS.items()}
+    """registry_check's options as roles/registry/tasks/validate.yml passes them."""
+    option_of = {variable: option for option, (variable, _) in _registry_check_module().TYPED_OPTIONS.items()}
     params: dict[str, Any] = {"hub": hub}
     for variable, option in option_of.items():
         value = variables.get(variable, "")
@@ -223,7 +219,7 @@ def _hubs_with_registry_defaults(inventory: Path) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("inventory", ["local", "example"])
 def test_demo_and_example_inventories_give_no_ignored_registry_variables(inventory: str) -> None:
-    module = _registry_definition_module()
+    module = _registry_check_module()
     hubs = _hubs_with_registry_defaults(ROOT / "inventories" / inventory)
     assert hubs
     for host, variables in hubs.items():

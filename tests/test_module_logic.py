@@ -18,7 +18,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.module_logic_ac
 )
 from support import ROOT, VENV_BIN, project_env, run_playbook
 
-MODULES = ("htpasswd_user", "registry_login", "terraform_container_repos", "sops_leak_guard", "registry_definition",
+MODULES = ("htpasswd_user", "registry_login", "terraform_container_repos", "sops_leak_guard", "registry_check",
            "quay_robot", "terraform_registry_keys", "sops_preflight")
 SECRET = "SeCrEtPaSsWoRd42"
 
@@ -74,7 +74,7 @@ def test_logic_result_masks_no_log_values_and_keeps_warnings() -> None:
     result = logic_result(logic, params, RunContext())
     assert result["failed"] is True and result["kind"] == "unreachable"
     assert SECRET not in json.dumps(result) and "hub '********'" in result["msg"]
-    definition = _logic("registry_definition")
+    definition = _logic("registry_check")
     context = RunContext()
     ok = logic_result(definition, logic_params(definition, {
         "type": "generic", "hub": "research", "host": "127.0.0.1:5443", "namespace": "ns", "username": "research",
@@ -97,12 +97,12 @@ def test_logic_params_apply_defaults_and_refuse_bad_arguments(tmp_path: Path) ->
 
 CASES = """\
 - name: A definition with warnings
-  imagebuilding.hubs.registry_definition: {type: generic, hub: research, host: "127.0.0.1:5443", namespace: ns,
+  imagebuilding.hubs.registry_check: {type: generic, hub: research, host: "127.0.0.1:5443", namespace: ns,
                                            username: research, password_given: true, rotate: true, quay_org: myorg}
   environment: "{{ env }}"
   register: r1
 - name: An invalid definition
-  imagebuilding.hubs.registry_definition: {type: generic, hub: research, host: "bad host"}
+  imagebuilding.hubs.registry_check: {type: generic, hub: research, host: "bad host"}
   environment: "{{ env }}"
   register: r2
   ignore_errors: true

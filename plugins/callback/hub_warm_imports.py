@@ -30,7 +30,7 @@ LIBRARIES = ("yaml", "urllib3", "ansible.module_utils.basic", "kubernetes.config
 PROJECT = ("plugin_utils.module_logic_action", "plugin_utils.hub_model", "plugin_utils.hub_values",
            "plugin_utils.hub_render", "plugin_utils.hub_rollout", "plugin_utils.helm_records", "plugin_utils.hub_helm",
            "plugin_utils.hub_health", "plugin_utils.hub_lock", "plugin_utils.hub_objects", "plugin_utils.kube_api",
-           "module_utils.sops_files", "module_utils.registry_definition", "module_utils.registry_login",
+           "module_utils.sops_files", "module_utils.registry_check", "module_utils.registry_login",
            "module_utils.htpasswd_user", "module_utils.sops_leak_guard", "module_utils.sops_preflight")
 
 

@@ -30,7 +30,7 @@ version_added: "1.1.0"
 author: imagebuilding-hubs
 options:
   registry:
-    description: The non-secret registry definition of the hub (C(definition) of M(imagebuilding.hubs.registry_definition)).
+    description: The non-secret registry definition of the hub (C(definition) of M(imagebuilding.hubs.registry_check)).
     type: dict
     required: true
   secrets_file:

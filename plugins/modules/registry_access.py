@@ -30,7 +30,7 @@ author: imagebuilding-hubs
 options:
   checked:
     description:
-      - The result of M(imagebuilding.hubs.registry_definition) for the hub (C(definition), C(password_source),
+      - The result of M(imagebuilding.hubs.registry_check) for the hub (C(definition), C(password_source),
         C(htpasswd_managed), C(secrets_file_exists)).
     type: dict
     required: true

@@ -1,11 +1,11 @@
 #!/usr/bin/python
-"""Ansible module registry_definition: validate a hub's registry settings, derive its definition."""
+"""Ansible module registry_check: validate a hub's registry settings, derive its definition."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: registry_definition
+module: registry_check
 short_description: Validate a hub's registry settings and derive its registry definition
 description:
   - Checks the registry role's variables of one hub across fields (what each registry type
@@ -139,7 +139,7 @@ attributes:
 
 EXAMPLES = r"""
 - name: Check the registry settings of the hub
-  registry_definition:
+  imagebuilding.hubs.registry_check:
     type: generic
     hub: research
     cluster: local
@@ -185,7 +185,7 @@ quay_robot:
 """
 
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import run_as_module
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_definition import LOGIC
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_check import LOGIC
 
 
 def main() -> None:

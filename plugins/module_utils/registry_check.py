@@ -1,4 +1,4 @@
-"""The logic of the module ``registry_definition`` (validate a hub's registry settings, derive
+"""The logic of the module ``registry_check`` (validate a hub's registry settings, derive
 its definition), as plain functions: ``LOGIC.run(params, context)``, run by the module and by
 its action plugin. The rules themselves are in ``registry_rules``."""
 
@@ -222,4 +222,4 @@ def run(params: dict[str, Any], context: RunContext) -> dict[str, Any]:
     }
 
 
-LOGIC = ModuleLogic(name="registry_definition", argument_spec=ARGUMENT_SPEC, run=run)
+LOGIC = ModuleLogic(name="registry_check", argument_spec=ARGUMENT_SPEC, run=run)
