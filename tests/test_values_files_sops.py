@@ -130,10 +130,10 @@ def _write_playbook(directory: Path, variables: dict[str, Any]) -> tuple[Path, P
     playbook.write_text(yaml.safe_dump([{
         "name": "Decrypt values files", "hosts": HUB, "gather_facts": False,
         "tasks": [
-            {"name": "Render without decrypting", "hub_values": {"registry": REGISTRY}, "register": "public"},
-            {"name": "Decrypting without no_log is refused", "hub_values": {"registry": REGISTRY, "decrypt": True},
+            {"name": "Render without decrypting", "imagebuilding.hubs.hub_values": {"registry": REGISTRY}, "register": "public"},
+            {"name": "Decrypting without no_log is refused", "imagebuilding.hubs.hub_values": {"registry": REGISTRY, "decrypt": True},
              "register": "refused", "ignore_errors": True},
-            {"name": "Decrypt", "hub_values": {"registry": REGISTRY, "decrypt": True}, "register": "layered",
+            {"name": "Decrypt", "imagebuilding.hubs.hub_values": {"registry": REGISTRY, "decrypt": True}, "register": "layered",
              "no_log": True, "failed_when": False},
             {"name": "Report", "ansible.builtin.fail": {"msg": "{{ layered.decrypt_error }}"},
              "when": "layered.decrypt_error is defined"},
