@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_ROOT = ROOT / ".local" / "hub-boot"
 RUNTIME = ROOT / ".local" / "hub-runtime"
 SUPERVISOR = "hub_boot.supervisor"
+# What JupyterHub logs once it has started completely.
+RUNNING = "JupyterHub is now running"
 # What KubeSpawner labels user pods and their home claims with.
 USER_OBJECTS = (("pod", "component=singleuser-server"), ("persistentvolumeclaim", "component=singleuser-storage"))
 
@@ -79,6 +81,10 @@ def _alive(pid: int) -> bool:
 
 
 def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group is left. The supervisor is reaped first when this process
+    started it (a zombie is still a member of its group)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -151,7 +157,9 @@ def _wait_healthy(namespace: str, process: subprocess.Popen[bytes], state_dir: P
             url = json.loads(endpoint.read_text())["url"]
             with (contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
                   urllib.request.urlopen(f"{url}/hub/health", timeout=5) as answer):  # noqa: S310 - our loopback URL
-                if answer.status == 200:
+                # The hub answers /hub/health before it has added its routes and services; a hub
+                # stopped then takes long to exit.
+                if answer.status == 200 and RUNNING in (state_dir / "hub.log").read_text(errors="replace"):
                     return Boot(namespace, url, process.pid, state_dir, record["services"])
         time.sleep(0.2)
     raise BootError(f"the hub of {namespace!r} was not healthy within {timeout:.0f} s\n" + logs(state_dir))
