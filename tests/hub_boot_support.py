@@ -20,9 +20,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from ansible.module_utils.hub_model import build_model  # noqa: E402
 from hub_boot import control  # noqa: E402 - scripts/ is not a package
+from hub_support import LOCAL_INVENTORY, InventoryHub, inventory_hub  # noqa: E402
 
 __all__ = ["control"]
+
+
+def hub_vars(hub: str) -> InventoryHub:
+    """A demo hub's variables, as the hub_model action plugin sees them."""
+    return inventory_hub(hub, LOCAL_INVENTORY)
+
+
+def namespace_of(hub: str) -> str:
+    variables = hub_vars(hub)
+    return build_model(variables.variables, base_dir=variables.inventory_dir).hub.namespace
 
 # An image each demo hub's validation regex accepts, and one each rejects (no tag).
 GOOD_UNLISTED_IMAGE = "quay.io/jupyter/base-notebook:2024-03-18"

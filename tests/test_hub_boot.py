@@ -19,18 +19,19 @@ from typing import Any
 
 import pytest
 import yaml
-from ansible.module_utils.hub_model import build_model
 from hub_boot_support import (
     HubClient,
     SpawnCase,
     control,
     expected_resources,
+    hub_vars,
+    namespace_of,
     pod_resources,
     spawn_cases,
     wait_for_spawn,
     wait_stopped,
 )
-from hub_support import LOCAL_INVENTORY, InventoryHub, inventory_hosts, inventory_hub
+from hub_support import LOCAL_INVENTORY, inventory_hosts
 from kubernetes import client, config
 from support import run_playbook
 
@@ -41,15 +42,6 @@ HUBS = inventory_hosts(LOCAL_INVENTORY)
 LOG_ERROR = re.compile(r"^\[(E|C) |^Traceback ", re.MULTILINE)
 HOME = "/home/jovyan"
 PULL_SECRET = "image-pull-secret"
-
-
-def hub_vars(hub: str) -> InventoryHub:
-    return inventory_hub(hub, LOCAL_INVENTORY)
-
-
-def namespace_of(hub: str) -> str:
-    variables = hub_vars(hub)
-    return build_model(variables.variables, base_dir=variables.inventory_dir).hub.namespace
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hub_boot_support import HubClient, control, wait_for_spawn
+from hub_boot_support import HubClient, control, hub_vars, namespace_of, wait_for_spawn
 from kubernetes import client, config
-from test_hub_boot import hub_vars, namespace_of
 
 pytestmark = pytest.mark.slow
 HUB = "staging"
