@@ -122,9 +122,9 @@ def start(namespace: str, *, kubeconfig: str | None = None, timeout: float = 90,
         raise BootError(f"the hub of {namespace!r} is booted already (pid {_record(state_dir)['pid']}): stop it first")
     if state_dir.exists():
         stop(namespace, kubeconfig=kubeconfig, state_root=state_root)
-    state_dir.mkdir(parents=True, mode=0o700)
     hub = deployed.read(namespace, kubeconfig)
     boot_spec = spec.build(hub, state_dir, runtime.resolve())
+    state_dir.mkdir(parents=True, mode=0o700)
     workdir = boot_spec["hub"]["cwd"]
     started = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     with (state_dir / "boot.log").open("ab") as log:
