@@ -187,24 +187,36 @@ def stop(namespace: str, *, kubeconfig: str | None = None, state_root: Path = ST
     if _group_alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-    _remove_user_objects(namespace, record, kubeconfig or record.get("kubeconfig"))
-    if record["workdir"]:
-        for path in Path(record["workdir"]).iterdir():
-            if path.name not in record["workdir_before"]:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-    if not keep_state:
-        shutil.rmtree(state_dir)
+    try:
+        _remove_user_objects(namespace, record, kubeconfig or record.get("kubeconfig"))
+    finally:
+        if record["workdir"]:
+            for path in Path(record["workdir"]).iterdir():
+                if path.name not in record["workdir_before"]:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+        if not keep_state:
+            shutil.rmtree(state_dir)
     return True
 
 
-def _remove_user_objects(namespace: str, record: dict[str, Any], kubeconfig: str | None) -> None:
-    """User pods and home claims made while the boot ran (KubeSpawner leaves them when the hub stops)."""
+def _remove_user_objects(namespace: str, record: dict[str, Any], kubeconfig: str | None, timeout: float = 60) -> None:
+    """User pods and home claims made while the boot ran (KubeSpawner leaves them when the hub
+    stops), and wait until they are gone (a claim goes once no pod uses it)."""
     started = datetime.datetime.fromisoformat(record["started"])
     core = client.CoreV1Api(deployed.api_client(kubeconfig))
     listing = {"pod": core.list_namespaced_pod, "persistentvolumeclaim": core.list_namespaced_persistent_volume_claim}
     removal = {"pod": core.delete_namespaced_pod, "persistentvolumeclaim": core.delete_namespaced_persistent_volume_claim}
-    for kind, selector in USER_OBJECTS:
-        for item in listing[kind](namespace, label_selector=selector).items:
-            if item.metadata.creation_timestamp >= started:
-                with contextlib.suppress(client.ApiException):
-                    removal[kind](item.metadata.name, namespace, grace_period_seconds=0)
+
+    def made_by_boot() -> list[tuple[str, str]]:
+        return [(kind, item.metadata.name) for kind, selector in USER_OBJECTS
+                for item in listing[kind](namespace, label_selector=selector).items
+                if item.metadata.creation_timestamp >= started]
+
+    for kind, name in made_by_boot():
+        with contextlib.suppress(client.ApiException):
+            removal[kind](name, namespace, grace_period_seconds=0)
+    deadline = time.monotonic() + timeout
+    while (left := made_by_boot()) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    if left:
+        raise BootError(f"the boot of {namespace!r} stopped, but these are still there after {timeout:.0f} s: {left}")
