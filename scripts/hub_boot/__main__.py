@@ -23,7 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.namespace:
         parser.error(f"{args.action} needs the hub's namespace")
     if args.action == "stop":
-        stopped = control.stop(args.namespace)
+        try:
+            stopped = control.stop(args.namespace)
+        except control.BootError as err:
+            print(f"hub-boot: {err}", file=sys.stderr)
+            return 1
         print(f"{args.namespace}: {'stopped' if stopped else 'was not booted'}")
         return 0
     try:

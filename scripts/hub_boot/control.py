@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_ROOT = ROOT / ".local" / "hub-boot"
 RUNTIME = ROOT / ".local" / "hub-runtime"
 SUPERVISOR = "hub_boot.supervisor"
+# What JupyterHub logs once it has started completely.
+RUNNING = "JupyterHub is now running"
 # What KubeSpawner labels user pods and their home claims with.
 USER_OBJECTS = (("pod", "component=singleuser-server"), ("persistentvolumeclaim", "component=singleuser-storage"))
 
@@ -79,6 +81,10 @@ def _alive(pid: int) -> bool:
 
 
 def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group is left. The supervisor is reaped first when this process
+    started it (a zombie is still a member of its group)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -116,9 +122,9 @@ def start(namespace: str, *, kubeconfig: str | None = None, timeout: float = 90,
         raise BootError(f"the hub of {namespace!r} is booted already (pid {_record(state_dir)['pid']}): stop it first")
     if state_dir.exists():
         stop(namespace, kubeconfig=kubeconfig, state_root=state_root)
-    state_dir.mkdir(parents=True, mode=0o700)
     hub = deployed.read(namespace, kubeconfig)
     boot_spec = spec.build(hub, state_dir, runtime.resolve())
+    state_dir.mkdir(parents=True, mode=0o700)
     workdir = boot_spec["hub"]["cwd"]
     started = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     with (state_dir / "boot.log").open("ab") as log:
@@ -151,7 +157,9 @@ def _wait_healthy(namespace: str, process: subprocess.Popen[bytes], state_dir: P
             url = json.loads(endpoint.read_text())["url"]
             with (contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
                   urllib.request.urlopen(f"{url}/hub/health", timeout=5) as answer):  # noqa: S310 - our loopback URL
-                if answer.status == 200:
+                # The hub answers /hub/health before it has added its routes and services; a hub
+                # stopped then takes long to exit.
+                if answer.status == 200 and RUNNING in (state_dir / "hub.log").read_text(errors="replace"):
                     return Boot(namespace, url, process.pid, state_dir, record["services"])
         time.sleep(0.2)
     raise BootError(f"the hub of {namespace!r} was not healthy within {timeout:.0f} s\n" + logs(state_dir))
@@ -179,24 +187,36 @@ def stop(namespace: str, *, kubeconfig: str | None = None, state_root: Path = ST
     if _group_alive(pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-    _remove_user_objects(namespace, record, kubeconfig or record.get("kubeconfig"))
-    if record["workdir"]:
-        for path in Path(record["workdir"]).iterdir():
-            if path.name not in record["workdir_before"]:
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-    if not keep_state:
-        shutil.rmtree(state_dir)
+    try:
+        _remove_user_objects(namespace, record, kubeconfig or record.get("kubeconfig"))
+    finally:
+        if record["workdir"]:
+            for path in Path(record["workdir"]).iterdir():
+                if path.name not in record["workdir_before"]:
+                    shutil.rmtree(path) if path.is_dir() else path.unlink()
+        if not keep_state:
+            shutil.rmtree(state_dir)
     return True
 
 
-def _remove_user_objects(namespace: str, record: dict[str, Any], kubeconfig: str | None) -> None:
-    """User pods and home claims made while the boot ran (KubeSpawner leaves them when the hub stops)."""
+def _remove_user_objects(namespace: str, record: dict[str, Any], kubeconfig: str | None, timeout: float = 60) -> None:
+    """User pods and home claims made while the boot ran (KubeSpawner leaves them when the hub
+    stops), and wait until they are gone (a claim goes once no pod uses it)."""
     started = datetime.datetime.fromisoformat(record["started"])
     core = client.CoreV1Api(deployed.api_client(kubeconfig))
     listing = {"pod": core.list_namespaced_pod, "persistentvolumeclaim": core.list_namespaced_persistent_volume_claim}
     removal = {"pod": core.delete_namespaced_pod, "persistentvolumeclaim": core.delete_namespaced_persistent_volume_claim}
-    for kind, selector in USER_OBJECTS:
-        for item in listing[kind](namespace, label_selector=selector).items:
-            if item.metadata.creation_timestamp >= started:
-                with contextlib.suppress(client.ApiException):
-                    removal[kind](item.metadata.name, namespace, grace_period_seconds=0)
+
+    def made_by_boot() -> list[tuple[str, str]]:
+        return [(kind, item.metadata.name) for kind, selector in USER_OBJECTS
+                for item in listing[kind](namespace, label_selector=selector).items
+                if item.metadata.creation_timestamp >= started]
+
+    for kind, name in made_by_boot():
+        with contextlib.suppress(client.ApiException):
+            removal[kind](name, namespace, grace_period_seconds=0)
+    deadline = time.monotonic() + timeout
+    while (left := made_by_boot()) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    if left:
+        raise BootError(f"the boot of {namespace!r} stopped, but these are still there after {timeout:.0f} s: {left}")
