@@ -20,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from ansible.module_utils.hub_model import build_model  # noqa: E402
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import build_model  # noqa: E402
 from hub_boot import control  # noqa: E402 - scripts/ is not a package
 from hub_support import LOCAL_INVENTORY, InventoryHub, inventory_hub  # noqa: E402
 

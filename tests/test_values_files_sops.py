@@ -131,7 +131,8 @@ def _write_playbook(directory: Path, variables: dict[str, Any]) -> tuple[Path, P
         "name": "Decrypt values files", "hosts": HUB, "gather_facts": False,
         "tasks": [
             {"name": "Render without decrypting", "imagebuilding.hubs.hub_values": {"registry": REGISTRY}, "register": "public"},
-            {"name": "Decrypting without no_log is refused", "imagebuilding.hubs.hub_values": {"registry": REGISTRY, "decrypt": True},
+            {"name": "Decrypting without no_log is refused",
+             "imagebuilding.hubs.hub_values": {"registry": REGISTRY, "decrypt": True},
              "register": "refused", "ignore_errors": True},
             {"name": "Decrypt", "imagebuilding.hubs.hub_values": {"registry": REGISTRY, "decrypt": True}, "register": "layered",
              "no_log": True, "failed_when": False},
