@@ -129,8 +129,17 @@ molecule: setup ## molecule default scenario on the embedded cluster
 	@molecule test -s default
 	@molecule syntax -s kind
 
+.PHONY: sanity
+sanity: venv ## ansible-test sanity on the collection (its test requirements from PyPI, cached)
+	@# pep8 and pylint: the project's Python style is ruff's (pyproject.toml, in make lint)
+	@scripts/ansible-test.sh sanity --skip-test pep8 --skip-test pylint
+
+.PHONY: units
+units: venv ## ansible-test units (tests/unit) on the collection
+	@scripts/ansible-test.sh units
+
 .PHONY: test
-test: lint pytest reliability molecule ## everything CI runs
+test: lint sanity units pytest reliability molecule ## everything CI runs
 
 .PHONY: clean
 clean: cluster-down ## stop the cluster and remove local state (keeps the tools cache)

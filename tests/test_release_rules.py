@@ -130,18 +130,6 @@ def test_the_last_layer_that_sets_a_value_is_named(tmp_path: Path) -> None:
         "service can build and run images"]
 
 
-def test_schema_subset() -> None:
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import schema_problems
-
-    schema = {"type": "object", "additionalProperties": False,
-              "properties": {"a": {"type": ["integer", "null"]}, "b": {"type": "array", "items": {"enum": ["x", "y"]}}},
-              "patternProperties": {"^p-": {"type": "boolean"}}}
-    assert list(schema_problems({"a": None, "b": ["x"], "p-1": True}, schema)) == []
-    found = {path: problem for path, problem, _ in schema_problems({"a": True, "b": ["z"], "p-1": 1, "c": 0}, schema)}
-    assert found == {("a",): "is a boolean", ("b", 0): "is not one of the values the chart accepts",
-                     ("p-1",): "is a integer", ("c",): "is not a key the chart accepts"}
-
-
 def test_plaintext_values_file_holds_no_secret(tmp_path: Path) -> None:
     values = {"jupyterhub": {"hub": {"config": {"GitHubOAuthenticator": {"client_secret": SECRET},
                                                 "CryptKeeper": {"keys": [SECRET]}},

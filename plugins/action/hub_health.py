@@ -16,9 +16,8 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import diagnosis, pending_workloads, seconds
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
-from urllib3.exceptions import HTTPError
 
 
 class ActionModule(ActionBase):

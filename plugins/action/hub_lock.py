@@ -26,9 +26,8 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_lock import
     lease_body,
     now,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
-from urllib3.exceptions import HTTPError
 
 ARGS = ("state", "namespace", "hub", "cluster", "duration")
 MANAGED = {"app.kubernetes.io/managed-by": "imagebuilding-hubs"}

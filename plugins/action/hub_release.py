@@ -72,11 +72,10 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects imp
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.redaction import redact
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KUBECONFIG, KubeAccess, kube_access
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
-from urllib3.exceptions import HTTPError
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
 ARGS = ("releases", "secrets_file", "registry", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",

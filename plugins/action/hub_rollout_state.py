@@ -48,9 +48,8 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state impor
     unchanged_rows,
     why_not_skipped,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
-from urllib3.exceptions import HTTPError
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the collection (the repository root)
 # Every hub role's defaults: imported roles (playbooks/hub.yml) put theirs in every task's

@@ -10,23 +10,6 @@ the records hold. While tasks run, it prints a ``[progress]`` line for those run
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from ansible.errors import AnsibleError
-from ansible.executor.stats import AggregateStats
-from ansible.executor.task_result import TaskResult
-from ansible.inventory.host import Host
-from ansible.playbook import Playbook
-from ansible.playbook.play import Play
-from ansible.playbook.task import Task
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = """
 name: hub_rollout_report
 type: aggregate
@@ -57,6 +40,23 @@ options:
       - section: hub_rollout_report
         key: progress_interval
 """
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleError
+from ansible.executor.stats import AggregateStats
+from ansible.executor.task_result import TaskResult
+from ansible.inventory.host import Host
+from ansible.playbook import Playbook
+from ansible.playbook.play import Play
+from ansible.playbook.task import Task
+from ansible.plugins.callback import CallbackBase
 
 COLUMNS = ("hub", "cluster", "release", "chart version", "revision", "status", "duration")
 PLAYBOOKS = ("hub.yml",)

@@ -9,10 +9,6 @@ client and YAML libraries and the project's module_utils that the action plugins
 
 from __future__ import annotations
 
-import importlib
-
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = """
 name: hub_warm_imports
 type: aggregate
@@ -24,6 +20,10 @@ description:
 requirements:
   - enabled in callbacks_enabled
 """
+
+import importlib
+
+from ansible.plugins.callback import CallbackBase
 
 LIBRARIES = ("yaml", "urllib3", "ansible.module_utils.basic", "kubernetes.config", "kubernetes.client.api_client",
              "kubernetes.client.rest")

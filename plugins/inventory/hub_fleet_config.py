@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
-
-from ansible.errors import AnsibleParserError
-from ansible.plugins.inventory import BaseInventoryPlugin
-from ansible.utils.display import Display
-
 DOCUMENTATION = r"""
 name: hub_fleet_config
 short_description: Hubs of a fleet kept in the config/clusters/<cluster>/cluster.yaml layout
@@ -146,8 +137,15 @@ fleet_vars:
   hub_charts_dir: /work/shared/charts    # the unpacked charts
 """
 
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import (  # noqa: E402
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin
+from ansible.utils.display import Display
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import (
     PROVIDERS,
     STAGES,
     Fleet,

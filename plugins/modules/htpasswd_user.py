@@ -21,9 +21,12 @@ description:
   - Uses the C(bcrypt) Python package. Supports check mode and diff mode (the diff lists user
     names, never hashes).
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 requirements:
   - bcrypt
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: The htpasswd file.
@@ -63,6 +66,9 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

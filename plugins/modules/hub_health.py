@@ -16,9 +16,11 @@ description:
     says C(Unschedulable) and the scheduler's reason) and the namespace's recent warning events.
   - With O(diagnose), does not wait and only reports what is not ready and the recent warnings.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_kube
+  - ansible.builtin.action_common_attributes
 options:
   namespace:
     description: The hub's namespace.
@@ -42,6 +44,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -69,6 +76,3 @@ events:
   type: list
   elements: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_health is an action plugin: run it as an Ansible task")

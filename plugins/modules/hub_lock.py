@@ -23,9 +23,11 @@ description:
     over or deleted (RV(namespace_change), RV(lease)). Check mode writes nothing and reports what
     a real run would do.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_kube
+  - ansible.builtin.action_common_attributes
 options:
   state:
     description: Take or give back the lock.
@@ -49,6 +51,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -80,6 +87,3 @@ took_over:
   returned: when acquired
   type: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_lock is an action plugin: run it as an Ansible task")

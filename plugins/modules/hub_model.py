@@ -30,13 +30,26 @@ description:
     C(binderhub_service) roles.
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options: {}
 attributes:
   check_mode:
     support: full
   action:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 notes:
   - The model itself is computed by C(plugins/plugin_utils/hub_model.py).
 """
@@ -69,6 +82,3 @@ hub:
   returned: failure
   type: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_model is an action plugin: run it as an Ansible task")

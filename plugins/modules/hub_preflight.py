@@ -27,7 +27,11 @@ description:
     secret); the keys the secrets role writes itself are not required yet.
   - Changes nothing; runs in check mode too.
 version_added: "1.1.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   registry:
     description: The non-secret registry definition of the hub (C(definition) of M(imagebuilding.hubs.registry_check)).
@@ -58,6 +62,15 @@ attributes:
     support: full
   action:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 notes:
   - The rules are in C(plugins/plugin_utils/release_rules.py), the chart cache in
     C(plugins/plugin_utils/chart_cache.py).
@@ -86,6 +99,3 @@ errors:
   type: list
   elements: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_preflight is an action plugin: run it as an Ansible task")

@@ -33,10 +33,12 @@ description:
   - Appends each release's outcome (hub, cluster, release, chart version, revisions, status,
     duration) to the host fact C(hub_rollout_releases) for the C(hub_rollout_report) callback.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_kube
   - imagebuilding.hubs.hub_sops
+  - ansible.builtin.action_common_attributes
 options:
   releases:
     description:
@@ -86,6 +88,9 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 requirements:
   - helm and the helm-diff plugin on the controller, the kubernetes Python client
 """
@@ -122,6 +127,3 @@ diff:
   type: list
   elements: dict
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_release is an action plugin: run it as an Ansible task")

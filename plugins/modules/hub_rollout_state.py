@@ -24,9 +24,10 @@ description:
     (then C(changed)). Check mode records nothing and reports whether a real run would.
 version_added: "0.1.0"
 author:
-  - imagebuilding-hubs contributors
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_kube
+  - ansible.builtin.action_common_attributes
 options:
   state:
     description: Compare with the record, or write it.
@@ -46,6 +47,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -65,6 +71,3 @@ reason:
   returned: when compared
   type: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_rollout_state is an action plugin: run it as an Ansible task")

@@ -24,9 +24,11 @@ description:
     written and the result says whether the file would change.
   - Sets the fact C(secrets_values_file), the file's absolute path, for the hub roles.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_sops
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: The hub's secret values file (C(enc-<hub>.secret.values.yaml)).
@@ -54,6 +56,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -77,6 +84,3 @@ msg:
   returned: always
   type: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_secret_values is an action plugin: run it as an Ansible task")

@@ -40,9 +40,12 @@ description:
     since C(no_log) hides the failed task's message)."
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_sops
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 options:
   registry:
     description:
@@ -71,6 +74,15 @@ attributes:
     support: full
   action:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 notes:
   - The values are computed by C(plugins/plugin_utils/hub_values.py).
 """
@@ -160,6 +172,3 @@ required_secret_keys:
   type: list
   elements: str
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("hub_values is an action plugin: run it as an Ansible task")

@@ -56,7 +56,7 @@ options:
     type: int
     default: 25
 author:
-  - imagebuilding-hubs
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 """
 
 EXAMPLES = r"""
@@ -91,15 +91,14 @@ import contextlib
 import os
 import signal
 import socket
-import ssl
 import subprocess
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 
 def read_pid(pid_file: Path) -> int:
@@ -149,15 +148,13 @@ def log_tail(log_file: Path, lines: int) -> str:
 
 
 def url_answers(url: str) -> bool:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    """Whether a local readiness URL answers at all (any HTTP status; the local CA is not checked)."""
     try:
-        with urllib.request.urlopen(url, timeout=3, context=context):  # noqa: S310 - local URL
+        with open_url(url, timeout=3, validate_certs=False):
             return True
     except urllib.error.HTTPError:
         return True
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, ConnectionError):
         return False
 
 

@@ -17,7 +17,10 @@ description:
   - In check mode only the lookup runs; a robot that would be created or regenerated is
     reported as changed, without a token.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   api_url:
     description: Base URL of the Quay instance; the API lives under C(/api/v1).
@@ -60,6 +63,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -26,7 +26,10 @@ description:
     C(failed_when) false and a M(ansible.builtin.fail) task on RV(error).
   - The registry variables are read from the host's variables, not passed as arguments.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   checked:
     description:
@@ -53,6 +56,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""
@@ -83,6 +91,3 @@ ansible_facts:
   returned: success
   type: dict
 """
-
-if __name__ == "__main__":  # pragma: no cover - the action plugin runs instead
-    raise SystemExit("registry_access is an action plugin: run it as an Ansible task")

@@ -18,7 +18,10 @@ description:
     errors stay readable.
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   type:
     description: Registry type.
@@ -135,6 +138,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

@@ -18,7 +18,10 @@ description:
   - The password is never logged nor returned.
   - Changes nothing; runs in check mode too.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   url:
     description: Registry API base URL, C(https://host[:port]) (no path).
@@ -62,6 +65,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

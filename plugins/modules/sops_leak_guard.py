@@ -17,7 +17,9 @@ description:
   - The check only reads files; it never changes anything.
 version_added: "0.1.0"
 author:
-  - imagebuilding-hubs contributors
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   paths:
     description: Files or directories to check.
@@ -34,6 +36,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 notes:
   - Directories named C(.git) are not searched.
 """

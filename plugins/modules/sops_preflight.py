@@ -18,9 +18,10 @@ description:
     nearest existing parent), so it finds C(.sops.yaml) the same way C(community.sops) does.
 version_added: "0.1.0"
 author:
-  - imagebuilding-hubs contributors
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 extends_documentation_fragment:
   - imagebuilding.hubs.hub_sops
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: The secret values file (it need not exist yet).
@@ -39,6 +40,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

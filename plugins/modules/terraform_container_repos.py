@@ -23,9 +23,12 @@ description:
   - Never removes entries, removing one would make terraform delete that registry and its images.
   - Supports check mode and diff mode.
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
 requirements:
   - python-hcl2 (for the verification)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   path:
     description: The terraform variables file (for example C(terraform/gcp/projects/<cluster>.tfvars)).
@@ -52,6 +55,9 @@ attributes:
     support: full
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

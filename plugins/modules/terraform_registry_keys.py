@@ -18,7 +18,10 @@ description:
     it is returned as the JSON text, the password of the C(_json_key) registry user.
   - Read only; runs in check mode too. Run it with C(no_log).
 version_added: "1.0.0"
-author: imagebuilding-hubs
+author:
+  - imagebuilding-hubs developers (@imagebuilding-hubs)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 options:
   name:
     description: The C(container_repos) entry whose key is wanted.
@@ -47,6 +50,11 @@ options:
 attributes:
   check_mode:
     support: full
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
 """
 
 EXAMPLES = r"""

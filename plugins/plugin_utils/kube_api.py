@@ -23,12 +23,29 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth impor
     check_kubeconfig,
     kube_access,
 )
-from kubernetes import config
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config.config_exception import ConfigException
-from urllib3 import Timeout
 
-__all__ = ["Kube", "KubeConfigError", "KubeError", "check_kubeconfig", "path"]
+try:  # the kubernetes Python client (and its urllib3), as kubernetes.core requires them on the controller
+    from kubernetes import config
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config.config_exception import ConfigException
+    from urllib3 import Timeout
+    from urllib3.exceptions import HTTPError
+
+    KUBERNETES_MISSING = ""
+except ImportError as missing:
+    config = ApiClient = Configuration = None  # type: ignore[assignment,misc]
+    KUBERNETES_MISSING = f"the kubernetes Python client is not installed on the controller ({missing})"
+
+    class ConfigException(Exception):  # type: ignore[no-redef]
+        """Stands in for the client's exception type so the except clauses stay valid."""
+
+    class HTTPError(Exception):  # type: ignore[no-redef]
+        """Stands in for urllib3's exception type so the except clauses stay valid."""
+
+    def Timeout(**_: float) -> None:  # type: ignore[no-redef]
+        """Stands in for urllib3's Timeout (never used without the client)."""
+
+__all__ = ["HTTPError", "Kube", "KubeConfigError", "KubeError", "check_kubeconfig", "path"]
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -59,6 +76,8 @@ def path(group_version: str, kind: str, namespace: str = "", name: str = "") -> 
 
 def configuration(access: KubeAccess) -> Configuration:
     """The API client's configuration for ``access`` (plugin_utils/kube_auth.py)."""
+    if KUBERNETES_MISSING:
+        raise KubeConfigError(KUBERNETES_MISSING + "; install it: pip install kubernetes")
     settings = Configuration()
     if access.mode == KUBECONFIG:
         try:

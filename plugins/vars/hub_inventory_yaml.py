@@ -3,15 +3,6 @@ stop the run naming the file, the hub (or the group and its hubs), the line and 
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
-
-from ansible.errors import AnsibleParserError
-from ansible.inventory.host import Host
-from ansible.plugins.vars import BaseVarsPlugin
-from ansible.utils.path import basedir
-
 DOCUMENTATION = r"""
 name: hub_inventory_yaml
 short_description: Refuse host_vars and group_vars files that are not valid YAML, naming the file and the hub
@@ -37,9 +28,15 @@ extends_documentation_fragment:
   - ansible.builtin.vars_plugin_staging
 """
 
+import os
+from pathlib import Path
+from typing import Any
 
-
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import check_file  # noqa: E402
+from ansible.errors import AnsibleParserError
+from ansible.inventory.host import Host
+from ansible.plugins.vars import BaseVarsPlugin
+from ansible.utils.path import basedir
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import check_file
 
 # How many hubs a group's message lists before "and N more".
 HUBS_LISTED = 5
