@@ -79,16 +79,17 @@ def test_release_whose_pods_never_become_ready_is_rolled_back(fault_cluster: Fau
     first = run_hubs(inventory, fault_cluster)
     assert first.rc == 0, first.output[-6000:]
     before = fault_cluster.helm_releases("unready")["unready"]
-    # The hub pod asks for a node pool no node has: it can never be scheduled.
+    # The hub pod asks for a label no node has (not a node pool label: a pool selector no pool
+    # has is refused before the rollout): it can never be scheduled.
     bad = tmp_path / "unschedulable.values.yaml"
-    bad.write_text("jupyterhub:\n  hub:\n    nodeSelector:\n      hub.jupyter.org/node-purpose: gpu\n")
+    bad.write_text("jupyterhub:\n  hub:\n    nodeSelector:\n      example.org/rack: nowhere\n")
     broken = write_inventory(tmp_path / "broken", fault_cluster, hubs, {"unready": {
         "hub_values_files": ["values/local-cluster.values.yaml", str(bad)], "jupyterhub_helm_timeout": "20s"}})
     run = run_hubs(broken, fault_cluster, HUB_ROLLOUT_PROGRESS_INTERVAL="5")
     assert run.rc != 0
     assert "Unschedulable" in run.output, run.output[-6000:]
     # hub_release waits up to 20 s for the pod: the progress lines name the task and the hub meanwhile
-    assert re.search(r"\[progress\] jupyterhub : Deploy the jupyterhub and dask-gateway releases: "
+    assert re.search(r"\[progress\] (imagebuilding\.hubs\.)?jupyterhub : Deploy the jupyterhub and dask-gateway releases: "
                      r"1 hub\(s\) still running.*\(unready\)",
                      run.output), run.output[-6000:]
     after = fault_cluster.helm_releases("unready")["unready"]
