@@ -170,3 +170,17 @@ def test_action_plugin_keeps_secrets_out_of_output_and_disk(layered_files, age_k
     else:
         assert run.rc != 0
         assert f"hub {HUB!r}: hub_values_files[1]: sops could not decrypt {directory}/enc-research" in run.output
+
+
+def test_render_decrypts_with_the_given_age_key_file(layered_files, age_key: AgeKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets role's sops options (secrets_sops_age_keyfile) reach the decryption of values files."""
+    from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model
+
+    directory, variables, token = layered_files
+    monkeypatch.delenv("SOPS_AGE_KEY_FILE", raising=False)
+    with pytest.raises(RenderError):  # no key anywhere: sops cannot decrypt
+        render_model(variables, REGISTRY, base_dir=str(directory), decrypt=True, env=sops_environment(None))
+    rendering = render_model(variables, REGISTRY, base_dir=str(directory), decrypt=True,
+                             env=sops_environment(str(age_key.key_file)))
+    assert rendering.values["jupyterhub"]["hub"]["extraEnv"]["SHARED_TOKEN"] == token

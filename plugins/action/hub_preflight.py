@@ -59,7 +59,9 @@ class ActionModule(ActionBase):
         args = {key: self._task.args.get(key) for key in ARGS}
         try:
             rendering = render_model(collect_variables(task_vars, self._templar.template), args["registry"],
-                                     base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), decrypt=True)
+                                     base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), decrypt=True,
+                                     sops_binary=str(args.get("sops_binary") or "sops"),
+                                     env=sops_environment(args.get("age_keyfile")))
             charts = self._resolve_charts(rendering, args)
             self._check_values(rendering, args, task_vars)
         except RenderError as error:

@@ -254,7 +254,8 @@ class ActionModule(ActionBase):
         rendering = render_model(collect_variables(task_vars, self._templar.template),
                                  self._templar.template(args.get("registry")),
                                  base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
-                                 decrypt=True)
+                                 decrypt=True, sops_binary=str(args.get("sops_binary") or "sops"),
+                                 env=sops_environment(args.get("age_keyfile")))
         final = with_secret_values(rendering, str(args["secrets_file"]), [str(r) for r in args["releases"]],
                                    sops_binary=str(args.get("sops_binary") or "sops"),
                                    env=sops_environment(args.get("age_keyfile")))

@@ -45,7 +45,8 @@ class ActionModule(ActionBase):
         try:
             rendering = render_model(collect_variables(task_vars, self._templar.template), definition,
                                      base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
-                                     decrypt=decrypt)
+                                     decrypt=decrypt, sops_binary=str(args.get("sops_binary") or "sops"),
+                                     env=sops_environment(args.get("age_keyfile")))
             rendered = rendering.result()
             if args.get("secrets_file"):
                 rendered = with_secret_values(rendering, str(args["secrets_file"]), args.get("releases"),

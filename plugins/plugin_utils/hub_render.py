@@ -88,7 +88,8 @@ def values_file_source(index: int, path: str, base_dir: str) -> str:
     return f"hub_values_files[{index}] ({shown})"
 
 
-def render_model(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False) -> Rendering:
+def render_model(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False,
+                 sops_binary: str = "sops", env: dict[str, str] | None = None) -> Rendering:
     """The hub's rendering: the model validated, the registry view checked, the encrypted values
     files decrypted in memory when ``decrypt``."""
     try:
@@ -104,7 +105,7 @@ def render_model(variables: dict[str, Any], definition: object, *, base_dir: str
         raise RenderError(str(error)) from None
     if decrypt and any(f.encrypted for f in model.values_files):
         try:
-            model = decrypt_values_files(model, sops_decrypt)
+            model = decrypt_values_files(model, lambda path: sops_decrypt(path, binary=sops_binary, env=env))
         except HubModelError as error:
             raise RenderError(str(error), errors=error.errors, hub=error.hub, decrypt_error=str(error)) from None
     toolkit = toolkit_values(model, registry)
