@@ -168,11 +168,11 @@ class CallbackModule(CallbackBase):
             self._progress.started(host.get_name(), task.get_name())
 
     def _finished(self, result: TaskResult) -> None:
-        name = result._host.get_name()
+        name = result.host.get_name()
         self._last[name] = time.time()
         if self._progress is not None:
             self._progress.finished(name)
-        releases = (result._result.get("ansible_facts") or {}).get("hub_rollout_releases")
+        releases = (result.result.get("ansible_facts") or {}).get("hub_rollout_releases")
         if isinstance(releases, list):
             self._releases[name] = releases
 
@@ -185,12 +185,12 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_failed(self, result: TaskResult, ignore_errors: bool = False) -> None:
         self._finished(result)
         if not ignore_errors:
-            message = str(result._result.get("msg") or "failed").strip()
-            self._errors[result._host.get_name()] = message.splitlines()[0][:300] if message else "failed"
+            message = str(result.result.get("msg") or "failed").strip()
+            self._errors[result.host.get_name()] = message.splitlines()[0][:300] if message else "failed"
 
     def v2_runner_on_unreachable(self, result: TaskResult) -> None:
         self._finished(result)
-        self._errors[result._host.get_name()] = "unreachable"
+        self._errors[result.host.get_name()] = "unreachable"
 
     def rows(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
