@@ -22,22 +22,31 @@ requirements:
 """
 
 import importlib
+import re
+from pathlib import Path
 
 from ansible.plugins.callback import CallbackBase
 
 LIBRARIES = ("yaml", "urllib3", "ansible.module_utils.basic", "kubernetes.config", "kubernetes.client.api_client",
              "kubernetes.client.rest")
-PROJECT = ("plugin_utils.module_logic_action", "plugin_utils.hub_model", "plugin_utils.hub_values",
-           "plugin_utils.hub_render", "plugin_utils.hub_rollout", "plugin_utils.helm_records", "plugin_utils.hub_helm",
-           "plugin_utils.hub_health", "plugin_utils.hub_lock", "plugin_utils.hub_objects", "plugin_utils.kube_api",
-           "module_utils.sops_files", "module_utils.registry_check", "module_utils.registry_login",
-           "module_utils.htpasswd_user", "module_utils.sops_leak_guard", "module_utils.sops_preflight")
+PLUGINS = Path(__file__).resolve().parent.parent
+# The project modules the action and filter plugins import, read from their import lines.
+PROJECT_IMPORT = re.compile(r"^from (ansible_collections\.imagebuilding\.hubs\.plugins\.\w+_utils\.[a-z_.]+) import",
+                            re.MULTILINE)
+
+
+def project_modules() -> list[str]:
+    found: set[str] = set()
+    for kind in ("action", "filter"):
+        for path in (PLUGINS / kind).glob("*.py"):
+            found.update(PROJECT_IMPORT.findall(path.read_text(encoding="utf-8")))
+    return sorted(found)
 
 
 def warm() -> list[str]:
     """Import what the plugins need; the names that could not be imported (left to the plugins to report)."""
     missing = []
-    for name in (*LIBRARIES, *(f"ansible_collections.imagebuilding.hubs.plugins.{module}" for module in PROJECT)):
+    for name in (*LIBRARIES, *project_modules()):
         try:
             importlib.import_module(name)
         except ImportError:
