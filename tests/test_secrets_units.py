@@ -41,7 +41,7 @@ REGISTRY = {
 
 
 def test_empty_file_gets_chart_keys_registry_and_token() -> None:
-    desired = f.hub_secret_values_desired(None, registry=REGISTRY, tokens=[{"path": TOKEN, "length": 64}])
+    desired = f.hub_sealed_values(None, registry=REGISTRY, tokens=[{"path": TOKEN, "length": 64}])
     assert set(desired) == {"jupyterhub", "binderhub-service", "dask-gateway"}
     assert desired["binderhub-service"] == {
         "config": {"DockerRegistry": {"password": "robot-token"}},
@@ -53,14 +53,14 @@ def test_empty_file_gets_chart_keys_registry_and_token() -> None:
 
 
 def test_no_pull_secret_unless_required() -> None:
-    desired = f.hub_secret_values_desired({}, registry={**REGISTRY, "pull_secret_required": False})
+    desired = f.hub_sealed_values({}, registry={**REGISTRY, "pull_secret_required": False})
     assert "imagePullSecret" not in desired["jupyterhub"]
 
 
 def test_undefined_registry_leaves_registry_keys() -> None:
     current = {"binderhub-service": {"config": {"DockerRegistry": {"password": "old"}}}}
-    assert f.hub_secret_values_desired(current, registry=None) == {**current, "jupyterhub": {}, "dask-gateway": {}}
-    no_password = f.hub_secret_values_desired(current, registry={**REGISTRY, "password": ""})
+    assert f.hub_sealed_values(current, registry=None) == {**current, "jupyterhub": {}, "dask-gateway": {}}
+    no_password = f.hub_sealed_values(current, registry={**REGISTRY, "password": ""})
     assert no_password["binderhub-service"] == current["binderhub-service"]
 
 
@@ -72,46 +72,46 @@ def test_existing_token_and_person_keys_are_kept() -> None:
         "binderhub-service": {},
         "dask-gateway": {"gateway": {"auth": {"jupyterhub": {"apiToken": "person"}}}},
     }
-    desired = f.hub_secret_values_desired(current, tokens=[{"path": TOKEN}])
+    desired = f.hub_sealed_values(current, tokens=[{"path": TOKEN}])
     assert desired == current
-    assert f.hub_secret_values_changed(current, desired) == []
+    assert f.hub_sealed_values_changed(current, desired) == []
 
 
 def test_rotation_replaces_only_generated_tokens() -> None:
     current = {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": "a" * 64}}, "config": {"X": {"client_secret": "s"}}}}}
-    desired = f.hub_secret_values_desired(current, tokens=[TOKEN], rotate=True)
+    desired = f.hub_sealed_values(current, tokens=[TOKEN], rotate=True)
     assert get_path(desired, TOKEN) != "a" * 64
     assert get_path(desired, "jupyterhub.hub.config.X.client_secret") == "s"
-    assert f.hub_secret_values_changed(current, desired) == ["binderhub-service", "dask-gateway", TOKEN]
+    assert f.hub_sealed_values_changed(current, desired) == ["binderhub-service", "dask-gateway", TOKEN]
 
 
 def test_input_is_not_modified() -> None:
     current = {"jupyterhub": {"hub": {}}}
-    f.hub_secret_values_desired(current, registry=REGISTRY, tokens=[TOKEN])
+    f.hub_sealed_values(current, registry=REGISTRY, tokens=[TOKEN])
     assert current == {"jupyterhub": {"hub": {}}}
 
 
 def test_extra_values_win() -> None:
     extra = {"jupyterhub": {"hub": {"config": {"GitHubOAuthenticator": {"client_secret": "from-vault"}}}}}
     current = {"jupyterhub": {"hub": {"config": {"GitHubOAuthenticator": {"client_secret": "old", "client_id": "id"}}}}}
-    desired = f.hub_secret_values_desired(current, extra=extra)
+    desired = f.hub_sealed_values(current, extra=extra)
     assert desired["jupyterhub"]["hub"]["config"]["GitHubOAuthenticator"] == {"client_secret": "from-vault", "client_id": "id"}
 
 
 @pytest.mark.parametrize("length", [16, 63])
 def test_bad_token_length_is_refused(length: int) -> None:
     with pytest.raises(AnsibleFilterError):
-        f.hub_secret_values_desired({}, tokens=[{"path": TOKEN, "length": length}])
+        f.hub_sealed_values({}, tokens=[{"path": TOKEN, "length": length}])
 
 
 def test_non_mapping_content_is_refused_without_showing_it() -> None:
     with pytest.raises(AnsibleFilterError) as err:
-        f.hub_secret_values_desired(["secret-in-a-list"])
+        f.hub_sealed_values(["secret-in-a-list"])
     assert "secret-in-a-list" not in str(err.value)
 
 
 def test_changed_lists_names_only() -> None:
-    changed = f.hub_secret_values_changed({"a": {"b": "old", "c": "same"}}, {"a": {"b": "new-value", "c": "same"}, "d": {}})
+    changed = f.hub_sealed_values_changed({"a": {"b": "old", "c": "same"}}, {"a": {"b": "new-value", "c": "same"}, "d": {}})
     assert changed == ["a.b", "d"]
 
 
@@ -172,12 +172,20 @@ def test_find_sops_config_searches_upwards(tmp_path: Path) -> None:
 
 
 def test_secret_values_file_is_one_rule_for_roles_and_scripts() -> None:
-    assert f.hub_secret_values_file("/fleet/secrets", "staging") == "/fleet/secrets/enc-staging.secret.values.yaml"
+    assert f.hub_sealed_values_file("/fleet/secrets", "staging") == "/fleet/secrets/enc-staging.secret.values.yaml"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "hub-secrets"), "path", "staging", "-i",
                            str(ROOT / "inventories" / "local")], capture_output=True, text=True, check=False)
-    assert proc.stdout.strip() == f.hub_secret_values_file(str(ROOT / "inventories" / "local" / "secrets"), "staging")
+    assert proc.stdout.strip() == f.hub_sealed_values_file(str(ROOT / "inventories" / "local" / "secrets"), "staging")
 
 
 def test_a_bad_token_path_is_refused_by_name() -> None:
     with pytest.raises(AnsibleFilterError, match=re.escape("invalid key path 'a..b'")):
-        f.hub_secret_values_desired({}, tokens=["a..b"])
+        f.hub_sealed_values({}, tokens=["a..b"])
+
+
+def test_no_plaintext_data_file_of_the_repository_is_named_like_a_secret() -> None:
+    """The leak guard's rule on the repository itself: a YAML/JSON file whose name says "secret"
+    (documentation files of filters included) is sops-encrypted."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    named = [name for name in listed if Path(name).suffix in (".yml", ".yaml", ".json") and sops_files.name_looks_secret(name)]
+    assert [name for name in named if not sops_files.is_sops_encrypted(str(ROOT / name))] == []

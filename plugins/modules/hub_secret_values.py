@@ -11,10 +11,10 @@ description:
   - Runs on the controller (action plugin), in the task's worker process.
   - Decrypts the file's current content in memory (C(sops --decrypt), read from sops' stdout); a file
     not written yet counts as empty.
-  - Computes the desired content like the C(hub_secret_values_desired) filter - the registry credentials of the
+  - Computes the desired content like the C(hub_sealed_values) filter - the registry credentials of the
     host's C(registry_definition) fact, each token of O(tokens) kept or generated (all of them with
     O(rotate)), the host's C(secrets_extra_values) deep-merged last - and lists the keys that differ, by
-    name only (C(hub_secret_values_changed)).
+    name only (C(hub_sealed_values_changed)).
   - Only when some key differs, or with O(force), encrypts the desired content with sops (plaintext on
     stdin, C(--filename-override) the file so its C(.sops.yaml) creation rule applies) and puts it in
     place of the file (a temporary file beside it, renamed; mode 0644). An unchanged file is left

@@ -2,7 +2,7 @@
 ``hub_secret_values`` action and its filters).
 
 ``secret_values_file`` is the file's path, ``<secrets_dir>/enc-<hub>.secret.values.yaml``: the
-one place this rule is written (the roles use it through the ``hub_secret_values_file`` filter).
+one place this rule is written (the roles use it through the ``hub_sealed_values_file`` filter).
 ``desired_secret_values`` takes the decrypted current content and returns it with the
 toolkit-managed keys set; every other key (what a person added) is kept. Generated
 tokens are kept when present and only created when missing or when rotating.
