@@ -74,6 +74,8 @@ def test_failed_canary_stops_its_clusters_production_hub(rollout: tuple[str, dic
     output, rows = rollout
     assert any(r["status"] == "failed" for r in rows["waves-a-canary"]), rows
     assert [r["status"] for r in rows["waves-a-prod"]] == ["not deployed: a canary of cluster a failed"], rows
+    # Every row names the hub's cluster, also for a hub that deployed nothing.
+    assert {h: {r["cluster"] for r in rs} for h, rs in rows.items()} == {h: {c} for h, (c, _) in HUBS.items()}, rows
     assert "TASK [imagebuilding.hubs.binderhub_service : Deploy the binderhub-service release]" in output
     # Nothing runs for waves-a-prod after its rollout ended (the last wave).
     assert "[waves-a-prod]" not in output.rsplit("TASK [End the hub's rollout]", 1)[1].split("PLAY RECAP", 1)[0]

@@ -59,7 +59,7 @@ from ansible.playbook.task import Task
 from ansible.plugins.callback import CallbackBase
 
 COLUMNS = ("hub", "cluster", "release", "chart version", "revision", "status", "duration")
-PLAYBOOKS = ("hub.yml",)
+VALIDATE_PLAY = "Validate every selected hub"  # hub.yml's first play: a failed validation is reported too
 DEPLOY_PLAY = "Deploy the hubs"
 
 
@@ -134,6 +134,7 @@ class CallbackModule(CallbackBase):
         self._first: dict[str, float] = {}
         self._last: dict[str, float] = {}
         self._progress: Progress | None = None
+        self._play: Play | None = None
 
     def _start_progress(self) -> None:
         interval = float(self.get_option("progress_interval") or 0)
@@ -142,27 +143,27 @@ class CallbackModule(CallbackBase):
             self._progress.start()
 
     def v2_playbook_on_start(self, playbook: Playbook) -> None:
-        path = Path(playbook._file_name).resolve()
-        self._active = path.name in PLAYBOOKS
-        self._playbook_dir = path.parent
+        self._active = any(play.get_name() == VALIDATE_PLAY for play in playbook.get_plays())
+        self._playbook_dir = Path(playbook.get_loader().get_basedir()).resolve()
 
     def v2_playbook_on_play_start(self, play: Play) -> None:
         # Playbooks that import hub.yml (site.yml, rotate.yml, molecule's converge) report too.
         self._active = self._active or play.get_name().startswith(DEPLOY_PLAY)
-        if not self._active:
+        self._play = play
+
+    def _note_cluster(self, host: Host) -> None:
+        if self._play is None or host.get_name() in self._clusters:
             return
-        manager = play.get_variable_manager()
-        for host in manager._inventory.get_hosts(play.hosts):
-            if host.name not in self._clusters:
-                try:
-                    cluster = manager.get_vars(play=play, host=host, include_hostvars=False).get("cluster_name", "")
-                except AnsibleError:  # e.g. a host_vars file that is not YAML: the play stops saying so
-                    return
-                self._clusters[host.name] = str(cluster)
+        try:
+            found = self._play.get_variable_manager().get_vars(play=self._play, host=host, include_hostvars=False)
+        except AnsibleError:  # e.g. a host_vars file that is not YAML: the play stops saying so
+            return
+        self._clusters[host.get_name()] = str(found.get("cluster_name", ""))
 
     def v2_runner_on_start(self, host: Host, task: Task) -> None:
         self._first.setdefault(host.get_name(), time.time())
         if self._active:
+            self._note_cluster(host)
             self._start_progress()
         if self._progress is not None:
             self._progress.started(host.get_name(), task.get_name())

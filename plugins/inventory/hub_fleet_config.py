@@ -138,6 +138,7 @@ fleet_vars:
 """
 
 import sys
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,9 @@ display = Display()
 SOURCE_SUFFIXES = (".fleet.yml", ".fleet.yaml")
 SOURCE_NAMES = ("hub_fleet_config.yml", "hub_fleet_config.yaml")
 STAGE_GROUPS = {stage: f"stage_{stage}" for stage in STAGES}
+# Per inventory being built: the sources read, and the problems of those that failed. Every
+# source of one inventory shares it (a fleet directory and its files are read once).
+READ_STATE: weakref.WeakKeyDictionary[object, tuple[set[str], dict[str, str]]] = weakref.WeakKeyDictionary()
 
 
 def is_source_file_name(path: str) -> bool:
@@ -224,11 +228,7 @@ class InventoryModule(BaseInventoryPlugin):
     def _state(self) -> tuple[set[str], dict[str, str]]:
         """Sources this inventory has read, and the problems of those that failed."""
         data = getattr(self.inventory, "__wrapped__", self.inventory)
-        state = getattr(data, "_hub_fleet_config_state", None)
-        if state is None:
-            state = (set(), {})
-            data._hub_fleet_config_state = state
-        return state
+        return READ_STATE.setdefault(data, (set(), {}))
 
     def _read_once(self, source: str, *, claimed: bool) -> None:
         """Read a source file or a fleet directory the first time it comes up.

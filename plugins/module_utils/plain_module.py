@@ -69,7 +69,8 @@ class ModuleLogic:
 def run_as_module(logic: ModuleLogic) -> None:
     """The ``main()`` of the module: validate its arguments, run the logic, exit with its result."""
     module = AnsibleModule(argument_spec=logic.argument_spec, supports_check_mode=True, **logic.checks())
-    context = RunContext(check_mode=module.check_mode, diff=module._diff)
+    # The diff is always made (it never holds a secret); the controller shows it only in diff mode.
+    context = RunContext(check_mode=module.check_mode, diff=True)
     try:
         result = logic.run(module.params, context)
     except ModuleFailure as failure:
