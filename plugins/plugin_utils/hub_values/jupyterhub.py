@@ -16,6 +16,9 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.wiri
     BINDER_SERVICE,
     DASK_GATEWAY_PREFIX,
     DASK_GATEWAY_SERVICE,
+    SMOKE_SCOPES,
+    SMOKE_SERVICE,
+    SMOKE_USER,
     binder_oauth_redirect_uri,
     binder_url,
     dask_gateway_traefik_address,
@@ -47,7 +50,9 @@ def authenticator_config(model: HubModel) -> dict[str, Any]:
     """``hub.config`` for the hub's authenticator, admin users and allow lists (no secrets)."""
     auth: Auth = model.jupyterhub.auth
     entry_point, class_name = AUTHENTICATOR_ENTRY_POINTS[auth.type], AUTHENTICATOR_CLASS_NAMES[auth.type]
-    common: dict[str, Any] = {"admin_users": list(model.jupyterhub.admin_users)}
+    # The smoke check's user exists only while a check runs (created and deleted through the API):
+    # blocked, nobody logs in as that user through the hub's authenticator.
+    common: dict[str, Any] = {"admin_users": list(model.jupyterhub.admin_users), "blocked_users": [SMOKE_USER]}
     if auth.allowed_users:
         common["allowed_users"] = list(auth.allowed_users)
     if auth.allow_all:
@@ -164,6 +169,8 @@ def hub_services(model: HubModel) -> dict[str, Any]:
             "oauth_no_confirm": True,
             "display": False,
         },
+        # No URL, no OAuth client: only an API token (from the secret values file) for the smoke check.
+        SMOKE_SERVICE: {"display": False},
     }
     if model.hub.dask_gateway_enabled:
         services[DASK_GATEWAY_SERVICE] = {
@@ -215,6 +222,11 @@ def jupyterhub_values(model: HubModel, registry: RegistryView) -> dict[str, Any]
                 "user": {
                     "description": "What every user may do: their own resources, and use BinderHub",
                     "scopes": ["self", f"access:services!service={BINDER_SERVICE}"],
+                },
+                SMOKE_SERVICE: {
+                    "description": "The smoke check: create, start, stop and delete the smoke-test user only",
+                    "scopes": list(SMOKE_SCOPES),
+                    "services": [SMOKE_SERVICE],
                 },
             },
             "extraConfig": {FANCY_PROFILES_CONFIG_KEY: FANCY_PROFILES_SNIPPET},

@@ -21,6 +21,11 @@ BINDER_OAUTH_CLIENT_ID = "service-binder"
 BINDER_BASE_URL = "/services/binder"
 DASK_GATEWAY_SERVICE = "dask-gateway"
 DASK_GATEWAY_PREFIX = "/services/dask-gateway"
+# The smoke check (plugins/action/hub_smoke.py): a hub service whose token may only create, start,
+# stop and delete one user, the smoke-test user, whom no authenticator lets log in.
+SMOKE_SERVICE = "hub-smoke"
+SMOKE_USER = "hub-smoke"
+SMOKE_SCOPES = (f"admin:users!user={SMOKE_USER}", f"servers!user={SMOKE_USER}")
 
 
 def hub_url(model: HubModel) -> str:
