@@ -42,6 +42,8 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_unchanged",
                        # Stop every hub when one fails validation.
                        "hub_rollout_strict",
+                       # The smoke check after the health check (playbooks/smoke.yml, plugins/action/hub_smoke.py).
+                       "hub_smoke", "hub_smoke_url", "hub_smoke_timeout", "hub_smoke_validate_certs",
                        # The hub roles' inputs wired from the other roles by the playbook.
                        "jupyterhub_registry", "jupyterhub_secrets_file", "jupyterhub_recover_pending",
                        "binderhub_service_registry", "binderhub_service_secrets_file", "binderhub_service_recover_pending")

@@ -24,7 +24,7 @@ DASK_GATEWAY_PREFIX = "/services/dask-gateway"
 # The smoke check (plugins/action/hub_smoke.py): a hub service whose token may only create, start,
 # stop and delete one user, the smoke-test user, whom no authenticator lets log in.
 SMOKE_SERVICE = "hub-smoke"
-SMOKE_USER = "hub-smoke"
+SMOKE_USER = "hub-smoke-user"  # not the service's name: JupyterHub refuses to let a service delete "itself"
 SMOKE_SCOPES = (f"admin:users!user={SMOKE_USER}", f"servers!user={SMOKE_USER}")
 
 
