@@ -6,6 +6,10 @@ hubs that failed before recording anything (with their error's first line), and 
 of a ``playbooks/hub.yml`` run prints one table — hub, cluster, release, chart version,
 revision before -> after, status, duration — and writes it as JSON. No values, only what
 the records hold. While tasks run, it prints a ``[progress]`` line for those running long.
+
+A hub's smoke check (the ``hub_smoke`` action: ``playbooks/hub.yml -e hub_smoke=true`` or
+``playbooks/smoke.yml``) adds a row of its own: release ``smoke check``, status ``smoke passed``
+or ``failed``, and a ``smoke`` field with the check's outcome (step and profile of a failure).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ description:
   - Prints, at the end of a run of playbooks/hub.yml, one row per release (hub, cluster,
     release, chart version, revision before and after, changed/unchanged/failed, duration)
     and writes the same rows to reports/rollout.json beside the playbooks directory.
+  - A hub's smoke check (playbooks/hub.yml with hub_smoke, or playbooks/smoke.yml) adds a row
+    with release C(smoke check), status C(smoke passed) or C(failed) and a C(smoke) field.
 requirements:
   - enabled in callbacks_enabled
 options:
@@ -61,12 +67,16 @@ from ansible.plugins.callback import CallbackBase
 COLUMNS = ("hub", "cluster", "release", "chart version", "revision", "status", "duration")
 VALIDATE_PLAY = "Validate every selected hub"  # hub.yml's first play: a failed validation is reported too
 DEPLOY_PLAY = "Deploy the hubs"
+SMOKE_PLAY = "Smoke-check the hubs"  # playbooks/smoke.yml
+SMOKE_ROW = "smoke check"
+SMOKE_PASSED = "smoke passed"
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The report as an aligned text table."""
     cells = [COLUMNS] + [(r["hub"], r["cluster"], r["release"], r["chart_version"] or "-",
-                          f"{r['revision_before']} -> {r['revision_after']}", r["status"], f"{r['duration']:.1f}s")
+                          "-" if r["release"] == SMOKE_ROW else f"{r['revision_before']} -> {r['revision_after']}",
+                          r["status"], f"{r['duration']:.1f}s")
                          for r in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(COLUMNS))]
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -112,6 +122,14 @@ class Progress(threading.Thread):
                 self.emit(line)
 
 
+def smoke_row(cluster: str, smoke: dict[str, Any]) -> dict[str, Any]:
+    """The row of a hub's smoke check (the ``hub_smoke`` result's ``hub_smoke``), with the rows' keys."""
+    return {"hub": str(smoke.get("hub", "")), "cluster": cluster, "release": SMOKE_ROW, "namespace": "", "chart": "",
+            "chart_version": "", "revision_before": 0, "revision_after": 0,
+            "status": SMOKE_PASSED if smoke.get("status") == "passed" else "failed",
+            "duration": float(smoke.get("duration") or 0), "smoke": smoke}
+
+
 def failed_hub_row(hub: str, cluster: str, error: str, duration: float) -> dict[str, Any]:
     return {"hub": hub, "cluster": cluster, "release": "-", "namespace": "", "chart": "", "chart_version": "",
             "revision_before": 0, "revision_after": 0, "status": "failed", "duration": round(duration, 1),
@@ -129,6 +147,7 @@ class CallbackModule(CallbackBase):
         self._active = False
         self._playbook_dir = Path.cwd()
         self._releases: dict[str, list[dict[str, Any]]] = {}
+        self._smoke: dict[str, dict[str, Any]] = {}
         self._errors: dict[str, str] = {}
         self._clusters: dict[str, str] = {}
         self._first: dict[str, float] = {}
@@ -148,7 +167,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_play_start(self, play: Play) -> None:
         # Playbooks that import hub.yml (site.yml, rotate.yml, molecule's converge) report too.
-        self._active = self._active or play.get_name().startswith(DEPLOY_PLAY)
+        self._active = self._active or play.get_name().startswith((DEPLOY_PLAY, SMOKE_PLAY))
         self._play = play
 
     def _note_cluster(self, host: Host) -> None:
@@ -176,6 +195,9 @@ class CallbackModule(CallbackBase):
         releases = (result.result.get("ansible_facts") or {}).get("hub_rollout_releases")
         if isinstance(releases, list):
             self._releases[name] = releases
+        smoke = result.result.get("hub_smoke")
+        if isinstance(smoke, dict):
+            self._smoke[name] = smoke
 
     def v2_runner_on_ok(self, result: TaskResult) -> None:
         self._finished(result)
@@ -197,7 +219,9 @@ class CallbackModule(CallbackBase):
         rows: list[dict[str, Any]] = []
         for hub in sorted(set(self._first) | set(self._releases)):
             duration = self._last.get(hub, time.time()) - self._first.get(hub, time.time())
-            recorded = self._releases.get(hub, [])
+            recorded = list(self._releases.get(hub, []))
+            if hub in self._smoke:
+                recorded.append(smoke_row(self._clusters.get(hub, ""), self._smoke[hub]))
             rows += recorded
             if hub in self._errors and not any(r["status"] == "failed" for r in recorded):
                 rows.append(failed_hub_row(hub, self._clusters.get(hub, ""), self._errors[hub], duration))
@@ -224,5 +248,8 @@ class CallbackModule(CallbackBase):
         path = self.report_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                    "summary": summary, "releases": rows}, indent=2) + "\n")
+                                    "summary": summary, "releases": rows,
+                                    "smoke": {status: sum(1 for r in rows if r["release"] == SMOKE_ROW
+                                                          and r["smoke"].get("status") == status)
+                                              for status in ("passed", "failed")}}, indent=2) + "\n")
         self._display.display(f"report: {path}")
