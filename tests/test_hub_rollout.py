@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_health
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import (
     DIGEST_ANNOTATION,
@@ -21,6 +24,7 @@ _PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 sys.path[:0] = [str(_PLUGINS / "callback")]
 
 import hub_rollout_report  # noqa: E402
+from support import ROOT, project_env  # noqa: E402
 
 
 def test_digest_is_stable_and_covers_values_and_chart(tmp_path: Path) -> None:
@@ -186,3 +190,22 @@ def test_waves_put_canaries_first_and_bound_each_cluster() -> None:
         assert sum(host.startswith("a-") for host in wave) <= 2
     assert blocked_by_canaries(hubs, ["a-staging"]) == [f"a-prod-{i}" for i in range(5)]
     assert blocked_by_canaries(hubs, ["b-prod"]) == []
+
+
+def test_report_goes_next_to_the_playbooks_directory_whatever_the_working_directory(tmp_path: Path) -> None:
+    """Without HUB_ROLLOUT_REPORT the report is <project>/reports/rollout.json, the project being the
+    parent of the playbook's directory, wherever ansible-playbook is started."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "playbooks", project / "playbooks")
+    elsewhere.mkdir()
+    (elsewhere / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"report-hub": {"registry_type": "bogus"}}}}))
+    env = project_env()
+    env.pop("HUB_ROLLOUT_REPORT", None)
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", "hosts.yml",
+                           str(project / "playbooks" / "hub.yml")], cwd=elsewhere, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    report = json.loads((project / "reports" / "rollout.json").read_text())
+    assert [row["hub"] for row in report["releases"]] == ["report-hub"], report
+    assert report["releases"][0]["status"] == "failed", report
+    assert not (tmp_path / "reports").exists() and not (elsewhere / "reports").exists()

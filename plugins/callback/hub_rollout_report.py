@@ -48,13 +48,13 @@ options:
 """
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ansible import context
 from ansible.errors import AnsibleError
 from ansible.executor.stats import AggregateStats
 from ansible.executor.task_result import TaskResult
@@ -163,7 +163,10 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_start(self, playbook: Playbook) -> None:
         self._active = any(play.get_name() == VALIDATE_PLAY for play in playbook.get_plays())
-        self._playbook_dir = Path(playbook.get_loader().get_basedir()).resolve()
+        # The playbook given on the command line (the loader's base directory is the current
+        # directory again once a playbook is loaded); its directory's parent is the project.
+        given = list(context.CLIARGS.get("args") or [])
+        self._playbook_dir = Path(given[0]).resolve().parent if given else Path.cwd()
 
     def v2_playbook_on_play_start(self, play: Play) -> None:
         # Playbooks that import hub.yml (site.yml, rotate.yml, molecule's converge) report too.
@@ -232,7 +235,7 @@ class CallbackModule(CallbackBase):
         return rows
 
     def report_path(self) -> Path:
-        configured = os.environ.get("HUB_ROLLOUT_REPORT")
+        configured = self.get_option("report_path")
         return Path(configured) if configured else self._playbook_dir.parent / "reports" / "rollout.json"
 
     def v2_playbook_on_stats(self, stats: AggregateStats) -> None:
