@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules import check_reference_shape
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.built_images import github_example
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import image_pull_secret_name
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors, HubModel
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import OPEN_ACCESS_SETTINGS
@@ -148,6 +149,36 @@ def check_binderhub(report: Report, binderhub: Mapping[str, Any], registry: Regi
         if _at(binderhub, *credentials) != registry.url:
             report.add("binderhub-service", credentials, "is not the hub's registry URL, so the build pods' "
                        "credentials would not match where they push", f"{registry.url} (set registry_* instead)")
+
+
+def check_built_images_launchable(report: Report, jupyterhub: Mapping[str, Any], binderhub: Mapping[str, Any]) -> None:
+    """The spawn form launches a built image as the option's unlisted choice: its
+    ``validation_regex`` (KubeSpawner's ``re.match``) must accept the names the hub's BinderHub
+    gives the images it builds, or no built image can ever start."""
+    prefix = _at(binderhub, "config", "BinderHub", "image_prefix")
+    profiles = _at(jupyterhub, "singleuser", "profileList")
+    if not isinstance(prefix, str) or not isinstance(profiles, list):
+        return
+    example = github_example(prefix)
+    for index, profile in enumerate(profiles):
+        options = profile.get("profile_options") if isinstance(profile, Mapping) else None
+        for key, option in (options or {}).items() if isinstance(options, Mapping) else ():
+            building = _at(option, "dynamic_image_building", "enabled") is True if isinstance(option, Mapping) else False
+            regex = _at(option, "unlisted_choice", "validation_regex") if building else None
+            if not isinstance(regex, str) or not regex:
+                continue
+            try:
+                accepted = re.match(regex, example) is not None
+            except re.error:
+                continue  # the hub model names a pattern that does not compile
+            if not accepted:
+                name = profile.get("slug") or profile.get("display_name") or f"#{index}"
+                report.add("jupyterhub", ("singleuser", "profileList", index, "profile_options", key, "unlisted_choice",
+                                          "validation_regex"),
+                           f"{regex!r} (profile {name!r}, option {key!r}) rejects the names the hub's BinderHub gives "
+                           f"the images it builds, e.g. {example!r}, so no built image could be started",
+                           "a pattern that accepts <image_prefix><escaped repository>:<ref> "
+                           f"(the image prefix is {prefix!r})")
 
 
 def _shown(value: object) -> str:
@@ -340,6 +371,8 @@ def check_final_values(model: HubModel, registry: RegistryView, layers: list[Lay
         check_login(report, model, final["jupyterhub"])
     if "binderhub-service" in final:
         check_binderhub(report, final["binderhub-service"], registry)
+        if "jupyterhub" in final:
+            check_built_images_launchable(report, final["jupyterhub"], final["binderhub-service"])
     check_pull_secret(report, model, final, registry)
     for chart, values in final.items():
         check_quantities(report, chart, values)
