@@ -68,7 +68,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_object
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_objects
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.redaction import redact
@@ -268,7 +268,7 @@ class ActionModule(ActionBase):
         kube = Kube(access)
         diffs = []
         try:
-            applied = [apply_object(kube, body, dry_run=self._task.check_mode) for body in rendered["objects"]]
+            applied = apply_objects(kube, rendered["objects"], dry_run=self._task.check_mode)
         except (KubeError, ValueError, HTTPError) as error:
             return {"failed": True, "msg": f"hub {hub}: could not apply the hub's objects: {error}"}
         for outcome in applied:

@@ -59,3 +59,38 @@ def apply_object(kube: Kube, body: dict[str, Any], dry_run: bool = False) -> App
     else:
         changed = before["metadata"].get("resourceVersion") != after["metadata"].get("resourceVersion")
     return Applied(label, changed, applied_fields(before, body), applied_fields(after, body))
+
+
+def forget_stale_claim(kube: Kube, body: dict[str, Any], dry_run: bool = False) -> bool:
+    """A PersistentVolume kept (``Retain``) after its claim was deleted - with the hub's namespace,
+    made again since - still names the deleted claim's uid, so the new claim of the same name
+    stays Pending for ever. Forget that uid (the share and its data are untouched) so that the
+    claim the volume is reserved for binds again. True when the volume had such a uid (a dry
+    run changes nothing)."""
+    if body.get("kind") != "PersistentVolume":
+        return False
+    reserved = (body.get("spec") or {}).get("claimRef") or {}
+    where, _ = resource(body)
+    found = kube.get_or_none(where)
+    uid = ((found or {}).get("spec") or {}).get("claimRef", {}).get("uid")
+    if not uid or not reserved.get("name") or not reserved.get("namespace"):
+        return False
+    claim = kube.get_or_none(path("v1", "persistentvolumeclaims", str(reserved["namespace"]), str(reserved["name"])))
+    if claim is not None and claim["metadata"].get("uid") == uid:
+        return False
+    if not dry_run:
+        kube.merge_patch(where, {"spec": {"claimRef": {"uid": None, "resourceVersion": None}}})
+    return True
+
+
+def apply_objects(kube: Kube, bodies: list[dict[str, Any]], dry_run: bool = False) -> list[Applied]:
+    """Apply ``bodies`` in order; a volume that still names a deleted claim forgets it first."""
+    applied = []
+    for body in bodies:
+        forgot = forget_stale_claim(kube, body, dry_run)
+        outcome = apply_object(kube, body, dry_run)
+        if forgot:
+            outcome.changed = True
+            outcome.label += " (the uid of its deleted claim forgotten)"
+        applied.append(outcome)
+    return applied
