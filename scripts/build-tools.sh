@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the pinned Go tools of the embedded local cluster (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok, helm, helm-diff, the OCI registry,
-# age) and kind (molecule's kind scenario) from the modules under tools/, once per
+# age), kind (molecule's kind scenario) and crane (the test bed's build node) from the modules under tools/, once per
 # pinned version.
 #
 #   scripts/build-tools.sh               build what is not cached, link it into $IBH_BIN
@@ -180,6 +180,7 @@ main() {
   # kind's Makefile adds gitCommit and gitCommitCount, which kind prints only for
   # pre-releases (and the module has no git commit): a release reports its own version.
   build_module kind "" sigs.k8s.io/kind
+  build_module crane "" github.com/google/go-containerregistry/cmd/crane
   if [[ "$PRINT_KEYS" == true ]]; then
     return 0
   fi

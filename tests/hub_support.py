@@ -110,6 +110,8 @@ def local_registry_definition(hub_vars: InventoryHub) -> dict[str, Any]:
         "username": hub,
         "password": PLACEHOLDER_PASSWORD,
         "pull_secret_required": hub_vars.registry_pull_secret_required,
+        # The local registry has its own CA (the cluster CA, made by `make cluster-up`).
+        **({"ca_file": str(ROOT / ".local" / "cluster" / "pki" / "ca.crt")} if registry.get("registry_ca_file") else {}),
     }
 
 

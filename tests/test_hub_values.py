@@ -5,6 +5,7 @@ validate against the real charts' schemas; the wiring DESIGN.md asks for is in p
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import jsonschema
@@ -254,10 +255,22 @@ def test_registry_view_errors(change: dict, message: str) -> None:
         registry_view({**definition, **change}, "x")
 
 
-def test_registry_view_drops_password_and_ca() -> None:
-    view = registry_view({"type": "generic", "host": "h:1", "url": "https://h:1", "image_prefix": "h:1/p/",
-                          "username": "u", "password": "s3cr3t-pw", "ca_file": "/ca", "pull_secret_required": True}, "x")
+def test_registry_view_drops_password_and_reads_ca(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    definition = {"type": "generic", "host": "h:1", "url": "https://h:1", "image_prefix": "h:1/p/",
+                  "username": "u", "password": "s3cr3t-pw", "ca_file": str(ca), "pull_secret_required": True}
+    view = registry_view(definition, "x")
     assert "s3cr3t-pw" not in repr(view) and not hasattr(view, "password")
+    assert view.ca_cert == ca.read_text()
+    # A view made again from a view (the roles' input) keeps the CA; the file is not read again.
+    ca.unlink()
+    assert registry_view({**asdict(view)}, "x").ca_cert == view.ca_cert
+    with pytest.raises(ValueError, match=r"hub 'x': registry_definition.ca_file \(.*\): cannot be read"):
+        registry_view(definition, "x")
+    ca.write_text("not a certificate")
+    with pytest.raises(ValueError, match=r"hub 'x': registry_definition.ca_file .*holds no PEM certificate"):
+        registry_view(definition, "x")
 
 
 def _role_file(repo_root: Path, role: str, path: str) -> dict:
@@ -315,3 +328,28 @@ def test_config_snippets_run() -> None:
     empty = Config()
     exec(compile(BINDER_TOKEN_SNIPPET, "binder-token", "exec"), {"c": empty})  # noqa: S102 - the snippet under test
     assert "api_token" not in empty.HubOAuth
+
+
+def test_registry_ca_reaches_binderhub_and_docker_api(demo) -> None:
+    """The demo registry has its own CA: BinderHub's config carries it (read by the CA snippet) and
+    docker-api mounts it where dockerd looks for the registry host's CA."""
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry_ca import CA_SNIPPET
+
+    _, _, final = demo
+    values = final["binderhub-service"]
+    ca = (Path(__file__).resolve().parent.parent / ".local" / "cluster" / "pki" / "ca.crt").read_text()
+    assert values["custom"]["imagebuildingHubs"]["registryCACert"].strip() == ca.strip()
+    assert values["extraConfig"]["ibh-02-registry-ca"] == CA_SNIPPET
+    assert values["dockerApi"]["extraFiles"] == {"registry-ca.crt": {
+        "mountPath": "/etc/docker/certs.d/127.0.0.1:5443/ca.crt", "stringData": values["custom"]["imagebuildingHubs"]["registryCACert"]}}
+    # Nothing of the CA goes to the hub: JupyterHub never talks to the registry.
+    assert "BEGIN CERTIFICATE" not in json.dumps(final["jupyterhub"])
+
+
+def test_public_registry_gets_no_ca_values() -> None:
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry_ca import registry_ca_values
+
+    view = registry_view({"type": "quay", "host": "quay.io", "url": "https://quay.io", "image_prefix": "quay.io/o/c-h-",
+                          "username": "o+r", "pull_secret_required": True}, "x")
+    assert view.ca_cert == ""
+    assert registry_ca_values(view) == {}

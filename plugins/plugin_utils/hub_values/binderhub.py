@@ -7,6 +7,7 @@ from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry_ca import registry_ca_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.wiring import (
     BINDER_BASE_URL,
     BINDER_OAUTH_CLIENT_ID,
@@ -17,6 +18,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.wiri
     node_selector,
     put_selector,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge
 
 BINDER_TOKEN_CONFIG_KEY = "ibh-01-hub-oauth-token"  # noqa: S105 - a config key, not a secret
 
@@ -66,7 +68,7 @@ def binderhub_service_values(model: HubModel, registry: RegistryView) -> dict[st
         values["dockerApi"]["nodeSelector"] = dict(build)
         values["dockerApi"]["tolerations"] = _pool_tolerations(model.binderhub_service.build_node_pool)
     put_selector(values, ("nodeSelector",), node_selector(model, "core"))
-    return values
+    return deep_merge(values, registry_ca_values(registry))
 
 
 def _pool_tolerations(pool: str) -> list[dict[str, str]]:
