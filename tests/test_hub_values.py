@@ -341,7 +341,8 @@ def test_registry_ca_reaches_binderhub_and_docker_api(demo) -> None:
     assert values["custom"]["imagebuildingHubs"]["registryCACert"].strip() == ca.strip()
     assert values["extraConfig"]["ibh-02-registry-ca"] == CA_SNIPPET
     assert values["dockerApi"]["extraFiles"] == {"registry-ca.crt": {
-        "mountPath": "/etc/docker/certs.d/127.0.0.1:5443/ca.crt", "stringData": values["custom"]["imagebuildingHubs"]["registryCACert"]}}
+        "mountPath": "/etc/docker/certs.d/127.0.0.1:5443/ca.crt",
+        "stringData": values["custom"]["imagebuildingHubs"]["registryCACert"]}}
     # Nothing of the CA goes to the hub: JupyterHub never talks to the registry.
     assert "BEGIN CERTIFICATE" not in json.dumps(final["jupyterhub"])
 
