@@ -112,8 +112,21 @@ hub-stop: ## stop a booted hub and remove what it left: HUB=<hub> [NAMESPACE=<it
 	@test -n "$(HUB)" || { echo "usage: make hub-stop HUB=<hub>"; exit 2; }
 	@PYTHONPATH=scripts python -m hub_boot stop $(or $(NAMESPACE),$(HUB))
 
+.PHONY: binder-runtime
+binder-runtime: ## install the binder boot's runtime: the genuine BinderHub of ../shared/binderhub with its pins (cached under $IBH_CACHE)
+	@scripts/binder-runtime.sh
+
+.PHONY: binder-boot
+binder-boot: hub-boot binder-runtime ## run a deployed hub's genuine BinderHub beside its booted hub: HUB=<hub> [NAMESPACE=<its namespace>]
+	@PYTHONPATH=scripts python -m binder_boot start $(or $(NAMESPACE),$(HUB))
+
+.PHONY: binder-stop
+binder-stop: ## stop a started BinderHub (the hub stays booted): HUB=<hub> [NAMESPACE=<its namespace>]
+	@test -n "$(HUB)" || { echo "usage: make binder-stop HUB=<hub>"; exit 2; }
+	@PYTHONPATH=scripts python -m binder_boot stop $(or $(NAMESPACE),$(HUB))
+
 .PHONY: pytest
-pytest: cluster-up hub-runtime ## the pytest suite (uses the embedded cluster, registry and sops)
+pytest: cluster-up hub-runtime binder-runtime ## the pytest suite (uses the embedded cluster, registry and sops)
 	@pytest -q --durations=15 --ignore=tests/test_bad_inputs.py --ignore=tests/test_faults.py tests
 
 .PHONY: reliability

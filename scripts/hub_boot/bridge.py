@@ -52,17 +52,24 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
                 writer.write_eof()
 
 
+async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, target: Endpoint, first: bytes = b"") -> None:
+    """Relay one accepted connection to a new connection to ``target`` (closed if it cannot be made),
+    ``first`` being what was read from it already."""
+    try:
+        target_reader, target_writer = await target.connect()
+    except OSError:
+        writer.close()
+        return
+    target_writer.write(first)
+    await asyncio.gather(_pipe(reader, target_writer), _pipe(target_reader, writer))
+    for stream in (writer, target_writer):
+        stream.close()
+
+
 async def forward(listen: Endpoint, target: Endpoint) -> asyncio.Server:
     """Accept on ``listen`` and relay each connection to a new connection to ``target``."""
 
-    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            target_reader, target_writer = await target.connect()
-        except OSError:
-            writer.close()
-            return
-        await asyncio.gather(_pipe(reader, target_writer), _pipe(target_reader, writer))
-        for stream in (writer, target_writer):
-            stream.close()
+    async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await relay(reader, writer, target)
 
-    return await listen.listen(relay)
+    return await listen.listen(accepted)

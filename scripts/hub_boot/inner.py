@@ -60,8 +60,10 @@ async def start_network(spec: dict[str, Any], log: Any) -> list[asyncio.Server]:
     ]
     for item in spec["forwards"]:
         servers.append(await forward(Endpoint.parse(item["listen"]), Endpoint.parse(item["target"])))
+    state = Path(spec["state_dir"])
     for item in spec["stand_ins"]:
-        servers.append(await stand_in.serve(item["name"], Endpoint.parse(item["listen"]), log, spec["jupyterhub_version"]))
+        servers.append(await stand_in.serve(item["name"], Endpoint.parse(item["listen"]), log, spec["jupyterhub_version"],
+                                            stand_in.takeover_file(state, item["name"])))
     return servers
 
 
