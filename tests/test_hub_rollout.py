@@ -47,7 +47,8 @@ def test_digest_of_a_chart_directory_follows_its_files(tmp_path: Path) -> None:
 
 
 def helm_secret(revision: int, digest: str = "", **record_keys: object) -> dict[str, object]:
-    record = {"chart": {"metadata": {"name": "jupyterhub", "version": "4.4.0"}}, "version": revision, **record_keys}
+    metadata = {"name": "jupyterhub", "version": "4.4.0", "appVersion": "5.5.0"}
+    record = {"chart": {"metadata": metadata}, "version": revision, **record_keys}
     data = base64.b64encode(base64.b64encode(gzip.compress(json.dumps(record).encode()))).decode()
     annotations = {DIGEST_ANNOTATION: digest} if digest else {}
     return {"metadata": {"labels": {"version": str(revision)}, "annotations": annotations}, "data": {"release": data}}
@@ -56,7 +57,7 @@ def helm_secret(revision: int, digest: str = "", **record_keys: object) -> dict[
 def test_release_summary_reads_helms_release_secret() -> None:
     assert decode_release(helm_secret(3)["data"]["release"])["version"] == 3  # type: ignore[index]
     assert release_summary(helm_secret(3, "sha256:ab")) == {
-        "revision": 3, "chart": "jupyterhub", "chart_version": "4.4.0", "digest": "sha256:ab"}
+        "revision": 3, "chart": "jupyterhub", "chart_version": "4.4.0", "app_version": "5.5.0", "digest": "sha256:ab"}
     assert release_summary(None)["revision"] == 0
 
 
@@ -209,3 +210,18 @@ def test_report_goes_next_to_the_playbooks_directory_whatever_the_working_direct
     assert [row["hub"] for row in report["releases"]] == ["report-hub"], report
     assert report["releases"][0]["status"] == "failed", report
     assert not (tmp_path / "reports").exists() and not (elsewhere / "reports").exists()
+
+
+def test_versions_compare_part_by_part() -> None:
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.versions import goes_back
+
+    assert goes_back("5.5.0", "5.4.6") and goes_back("2026.3.0", "2025.12.1") and goes_back("4.10.0", "4.9.9")
+    assert not goes_back("5.4.6", "5.5.0") and not goes_back("5.5.0", "5.5.0")
+    assert not goes_back("", "5.4.6") and not goes_back("5.5.0", "")
+
+
+def test_report_table_shows_a_chart_version_move() -> None:
+    row = {"hub": "a", "cluster": "c", "release": "a", "chart_version_before": "4.3.5", "chart_version": "4.4.0",
+           "revision_before": 1, "revision_after": 2, "status": "changed", "duration": 1.0}
+    assert "4.3.5 -> 4.4.0" in hub_rollout_report.table([row])
+    assert "4.4.0 ->" not in hub_rollout_report.table([{**row, "chart_version_before": "4.4.0"}])

@@ -67,7 +67,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import
     upgrade_command,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES, chart_metadata
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_objects
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
@@ -76,6 +76,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KUBECONFIG, KubeAccess, kube_access
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.versions import goes_back
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
 ARGS = ("releases", "secrets_file", "registry", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
@@ -106,6 +107,14 @@ class Deploy:
         self.started = time.time()
         self.notes: list[str] = []
         self.ran: list[str] = []  # the helm commands run (diff, upgrade, rollback, uninstall), for the record
+        self.before: dict[str, Any] = {}  # what was deployed before this run (release_summary)
+
+    @functools.cached_property
+    def target(self) -> tuple[str, str]:
+        """(chart version, app version) this deploy moves the release to: a chart directory's own
+        Chart.yaml, else the pinned version (the app version is then known only once deployed)."""
+        metadata = chart_metadata(Path(self.ref.chart_ref)) if Path(self.ref.chart_ref).is_dir() else {}
+        return str(metadata.get("version") or self.ref.chart_version), str(metadata.get("appVersion") or "")
 
     @functools.cached_property
     def kube(self) -> Kube:
@@ -205,10 +214,15 @@ class Deploy:
                                   digest_patch(self.digest))
 
     def entry(self, before: int, after: ReleaseState | None, status: str) -> dict[str, Any]:
-        summary = after.summary if after else {"chart": "", "chart_version": "", "revision": before}
+        summary = after.summary if after else {"chart": "", "chart_version": "", "app_version": "", "revision": before}
+        # What the release runs after this run: what helm deployed, or in check mode what it would.
+        version, app_version = (self.target if status == "would change"
+                                else (summary["chart_version"] or self.target[0], summary["app_version"]))
         return {"hub": self.args.get("hub") or "", "cluster": self.args.get("cluster") or "",
                 "release": self.ref.name, "namespace": self.ref.namespace, "chart": summary["chart"] or self.ref.name,
-                "chart_version": summary["chart_version"] or self.ref.chart_version, "revision_before": before,
+                "chart_version_before": self.before.get("chart_version", ""), "chart_version": version,
+                "app_version_before": self.before.get("app_version", ""), "app_version": app_version or "",
+                "revision_before": before,
                 "revision_after": summary["revision"], "status": status, "helm": list(self.ran),
                 "started": round(self.started, 3),
                 "duration": round(time.time() - self.started, 1)}
@@ -291,6 +305,12 @@ class ActionModule(ActionBase):
         if deploy.notes:  # shown at every verbosity: a run cleared what an interrupted one left
             outcome["recovered"] = deploy.notes
             outcome["warnings"] = [f"hub {hub}: release {note}" for note in deploy.notes]
+        row = outcome.get("rollout") or {}
+        if row.get("status") in ("changed", "would change") and goes_back(row["app_version_before"], row["app_version"]):
+            outcome.setdefault("warnings", []).append(
+                f"hub {hub}: release {ref.name}: the app version goes back from {row['app_version_before']} to "
+                f"{row['app_version']} (chart {row['chart_version_before']} -> {row['chart_version']}): what the newer "
+                "version migrated (e.g. the hub database) may not work with the older one (README: Upgrading the fleet)")
         if "diff" in outcome:
             outcome["diff"] = [{**outcome["diff"], "before_header": ref.name, "after_header": ref.name}]
         return outcome
@@ -298,6 +318,7 @@ class ActionModule(ActionBase):
     def _deploy(self, deploy: Deploy, chart: str) -> dict[str, Any]:
         force = boolean(deploy.args.get("force") or False, strict=False)
         state = deploy.state()
+        deploy.before = state.summary
         before = state.summary["revision"]
         if not state.latest_revision and (other := deploy.other_release(chart)):
             variable = RELEASE_PREFIXES[chart] + "_release_name"

@@ -72,9 +72,15 @@ SMOKE_ROW = "smoke check"
 SMOKE_PASSED = "smoke passed"
 
 
+def chart_version(row: dict[str, Any]) -> str:
+    """The row's chart version, ``before -> after`` when the run moves (or would move) the release."""
+    before, after = row.get("chart_version_before") or "", row["chart_version"] or ""
+    return f"{before} -> {after}" if before and after and before != after else after or "-"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """The report as an aligned text table."""
-    cells = [COLUMNS] + [(r["hub"], r["cluster"], r["release"], r["chart_version"] or "-",
+    cells = [COLUMNS] + [(r["hub"], r["cluster"], r["release"], chart_version(r),
                           "-" if r["release"] == SMOKE_ROW else f"{r['revision_before']} -> {r['revision_after']}",
                           r["status"], f"{r['duration']:.1f}s")
                          for r in rows]

@@ -51,12 +51,13 @@ def release_record(secret: Mapping[str, Any] | None) -> dict[str, Any]:
 def release_summary(secret: dict[str, Any] | None) -> dict[str, Any]:
     """Revision, chart version and recorded digest of a deployed release Secret (None: not installed)."""
     if not secret:
-        return {"revision": 0, "chart": "", "chart_version": "", "digest": ""}
+        return {"revision": 0, "chart": "", "chart_version": "", "app_version": "", "digest": ""}
     chart = (release_record(secret).get("chart") or {}).get("metadata") or {}
     return {
         "revision": revision(secret).version,
         "chart": chart.get("name", ""),
         "chart_version": chart.get("version", ""),
+        "app_version": str(chart.get("appVersion", "")),
         "digest": ((secret.get("metadata") or {}).get("annotations") or {}).get(DIGEST_ANNOTATION, ""),
     }
 

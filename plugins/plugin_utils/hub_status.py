@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import release_record, release_states
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel, Release
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import chart_metadata
 
 RFC3339 = re.compile(r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?P<fraction>\.\d+)?(?P<offset>Z|[+-]\d\d:\d\d)?$")
 COLUMNS = ("hub", "cluster", "release", "pinned", "deployed", "app version", "revision", "age", "drift")
@@ -33,19 +33,11 @@ class Pinned:
     app_version: str  # "" when the chart is not on this machine
 
 
-def _chart_metadata(path: str) -> dict[str, Any]:
-    try:
-        found = yaml.safe_load((Path(path) / "Chart.yaml").read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
 def pinned(release: Release, version_variable: str) -> Pinned:
     """The chart version a release is pinned to: its ``*_chart_version`` (a chart directory's
     own Chart.yaml when the release deploys from a path), and the app version of that chart
     when it is on this machine."""
-    metadata = _chart_metadata(release.chart_ref) if Path(release.chart_ref).is_dir() else {}
+    metadata = chart_metadata(Path(release.chart_ref)) if Path(release.chart_ref).is_dir() else {}
     version = str(metadata.get("version") or release.chart_version or version_variable)
     return Pinned(release.name, release.chart, version, str(metadata.get("appVersion") or ""))
 

@@ -38,7 +38,7 @@ def _is_chart_path(ref: str) -> bool:
     return ref.startswith(("/", "./", "../", "~")) or Path(ref).is_dir()
 
 
-def _chart_metadata(chart_dir: Path) -> dict[str, Any]:
+def chart_metadata(chart_dir: Path) -> dict[str, Any]:
     try:
         content = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
@@ -56,7 +56,7 @@ def directory_chart(errs: Errors, charts_dir: str, chart: str, version: str, ver
         errs.add("hub_charts_dir", f"{base} has no chart {chart!r} ({chart}-{version}/Chart.yaml or {chart}/Chart.yaml)",
                  "a directory of unpacked charts, as `helm pull --untar` gives them")
         return str(base / chart)
-    metadata = _chart_metadata(found)
+    metadata = chart_metadata(found)
     if metadata.get("name") != chart or str(metadata.get("version")) != version:
         errs.add("hub_charts_dir", f"{found}/Chart.yaml is chart {metadata.get('name')!r} version "
                  f"{metadata.get('version')!r}, not {chart} {version} ({version_variable})",
