@@ -6,14 +6,13 @@ and the version map shows the hub as pinned after each move."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from support import PlaybookRun, local_hub_vars, local_inventory, project_env, run_playbook
+from support import PlaybookRun, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
 
 HUB = "upgrade-drill"
 
@@ -57,8 +56,7 @@ def drill(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         steps["map back"] = version_map(inventory, root)
         yield steps
     finally:
-        subprocess.run(["kubectl", "delete", "namespace", HUB, "--ignore-not-found", "--wait=false"],
-                       env=project_env(KUBECONFIG=str(kubeconfig)), capture_output=True, check=False)
+        remove_namespaces([HUB], project_env(KUBECONFIG=str(kubeconfig)))
 
 
 def test_install_on_the_older_chart(drill: dict[str, Any]) -> None:

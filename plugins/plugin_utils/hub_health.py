@@ -8,15 +8,15 @@ from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, path
 
-DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
-SECONDS = {"h": 3600, "m": 60, "s": 1}
+DURATION = re.compile(r"(\d+(?:\.\d+)?)(d|h|m|s)")
+SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 # Events worth showing, and how a scheduling failure is called in a pod's conditions.
 EVENT_LIMIT = 10
 EVENT_REASONS = {"FailedScheduling": "Unschedulable"}
 
 
 def seconds(duration: str | int | float) -> float:
-    """5m0s, 90s, 1h or a number of seconds."""
+    """5m0s, 90s, 1h, 2d or a number of seconds."""
     if isinstance(duration, int | float) or str(duration).replace(".", "", 1).isdigit():
         return float(duration)
     parts = DURATION.findall(str(duration))

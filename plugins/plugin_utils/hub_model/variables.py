@@ -46,6 +46,8 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_smoke", "hub_smoke_url", "hub_smoke_timeout", "hub_smoke_validate_certs",
                        # The fleet's version map (playbooks/status.yml): its facts and switches.
                        "hub_status_rows", "hub_status_report_path", "hub_status_fail_on_drift",
+                       # Upgrade batches and the gate between them (plugins/action/hub_upgrade_gate.py).
+                       "hub_upgrade_batch", "hub_upgrade_batches", "hub_upgrade_soak",
                        # The hub roles' inputs wired from the other roles by the playbook.
                        "jupyterhub_registry", "jupyterhub_secrets_file", "jupyterhub_recover_pending",
                        "binderhub_service_registry", "binderhub_service_secrets_file", "binderhub_service_recover_pending")

@@ -1,0 +1,113 @@
+"""Action plugin ``hub_upgrade_gate``: hold a hub whose batch may not move to its pinned chart
+version yet (``plugin_utils/hub_upgrade_gate.py``).
+
+Does nothing for a hub outside the upgrade batches, of the first batch, or that moves no
+release to another chart version. Otherwise every hub of the batch before (from the whole
+inventory, whatever the run's limit) must run each moved chart at the new version, have done
+so for ``hub_upgrade_soak``, and be healthy now; if not, the task fails naming each hub that is
+not ready and since when. Reads the clusters; changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import release_states
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads, seconds
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import deployed_releases, pinned_releases
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gate import (
+    PreviousHub,
+    gate_message,
+    hub_problems,
+    previous_batch,
+    revision_records,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
+
+HELM_SECRETS = "owner=helm"
+
+
+class ActionModule(ActionBase):
+    _requires_connection = False
+    _VALID_ARGS = frozenset(KUBE_ARGS)
+
+    def _var(self, variables: Any, name: str, default: Any = None) -> Any:  # noqa: ANN401 - any variable
+        value = variables.get(name, default) if hasattr(variables, "get") else default
+        return self._templar.template(value) if value is not None else default
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        hub = str(self._var(task_vars, "hub_name") or task_vars.get("inventory_hostname"))
+        batch = str(self._var(task_vars, "hub_upgrade_batch", "") or "")
+        batches = self._var(task_vars, "hub_upgrade_batches", []) or []
+        soak_text = str(self._var(task_vars, "hub_upgrade_soak", "0s") or "0s")
+        if not batch:
+            return {**result, "changed": False, "msg": f"hub {hub}: in no upgrade batch"}
+        if not isinstance(batches, list) or batch not in [str(b) for b in batches]:
+            return {**result, "failed": True, "msg": f"hub {hub}: hub_upgrade_batch: {batch!r} is not one of "
+                    f"hub_upgrade_batches ({batches!r}); expected a batch that list names, in upgrade order"}
+        try:
+            soak = seconds(soak_text)
+        except ValueError as error:
+            return {**result, "failed": True, "msg": f"hub {hub}: hub_upgrade_soak: {error}"}
+        before = previous_batch([str(b) for b in batches], batch)
+        if not before:
+            return {**result, "changed": False, "msg": f"hub {hub}: batch {batch!r} is the first: no gate"}
+        try:
+            moves = self._moves(task_vars)
+        except HubModelError as error:
+            return {**result, "failed": True, "msg": str(error)}
+        except (KubeConfigError, KubeError, HTTPError, OSError) as error:
+            return {**result, "failed": True, "msg": f"hub {hub}: its releases could not be read: {error}"}
+        if not moves:
+            return {**result, "changed": False, "msg": f"hub {hub}: moves no release to another chart version"}
+        hostvars = task_vars.get("hostvars") or {}
+        names = [name for name in (task_vars.get("groups") or {}).get("all", [])
+                 if str(self._var(hostvars[name], "hub_upgrade_batch", "") or "") == before]
+        if not names:
+            return {**result, "failed": True, "msg": f"hub {hub}: batch {before!r}, before {batch!r} in "
+                    "hub_upgrade_batches, has no hub in the inventory: nothing has soaked on the new version"}
+        now = datetime.datetime.now(datetime.UTC)
+        problems = [problem for name in names for chart, version in sorted(moves.items())
+                    for problem in hub_problems(self._previous(name, hostvars[name]), chart, version, soak, now)]
+        if problems:
+            return {**result, "failed": True, "not_ready": problems,
+                    "msg": gate_message(hub, batch, before, moves, problems, soak_text)}
+        return {**result, "changed": False, "moves": moves,
+                "msg": f"hub {hub}: batch {before!r} ({len(names)} hub(s)) has soaked on what this hub moves to"}
+
+    def _moves(self, task_vars: dict[str, Any]) -> dict[str, str]:
+        """chart -> the version a deployed release of the hub moves to."""
+        variables = collect_variables(task_vars, self._templar.template)
+        model = build_model(variables, base_dir=str(task_vars.get("inventory_dir") or Path.cwd()))
+        versions = {key: str(variables.get(f"{prefix}_chart_version") or "") for key, prefix in RELEASE_PREFIXES.items()}
+        kube = Kube.from_args(self._task.args)
+        namespace = model.hub.namespace
+        metadata = kube.metadata(path("v1", "secrets", namespace), labelSelector=HELM_SECRETS)
+        wanted = [state.deployed["metadata"]["name"] for state in release_states(metadata).values() if state.deployed]
+        deployed = deployed_releases([kube.get(path("v1", "secrets", namespace, name)) for name in wanted], metadata)
+        return {pin.chart: pin.chart_version for pin in pinned_releases(model, versions)
+                if (found := deployed.get(pin.release)) and found.chart_version and found.chart_version != pin.chart_version}
+
+    def _previous(self, name: str, variables: Any) -> PreviousHub:  # noqa: ANN401 - a host's variables
+        namespace = str(self._var(variables, "hub_namespace") or self._var(variables, "hub_name") or name)
+        hub = PreviousHub(name=name)
+        access = dict(self._task.args)
+        for option, variable in (("kubeconfig", "cluster_kubeconfig"), ("kube_context", "cluster_kube_context")):
+            if value := self._var(variables, variable):
+                access[option] = value
+        try:
+            kube = Kube.from_args(access)
+            hub.releases = revision_records(kube.items(path("v1", "secrets", namespace), labelSelector=HELM_SECRETS))
+            hub.pending = pending_workloads(kube, namespace)
+        except (KubeConfigError, KubeError, HTTPError, OSError) as error:
+            hub.unreadable = str(error)
+        return hub

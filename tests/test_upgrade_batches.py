@@ -1,0 +1,138 @@
+"""An upgrade campaign in batches on the embedded cluster, on the genuine jupyterhub charts
+4.3.5 and 4.4.0: the canary batch moves first, a fleet-wide change for something else keeps
+every hub on the version it pins, the gate holds the next batch until the canary has soaked
+(and says since when), then lets it go; the version map shows the split fleet. The gate's
+rules on helm's revision history are tested without a cluster first."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gate import (
+    PreviousHub,
+    RevisionRecord,
+    hub_problems,
+    running_since,
+)
+from support import PlaybookRun, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
+
+UTC = datetime.UTC
+NOW = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def at(hours_ago: float) -> datetime.datetime:
+    return NOW - datetime.timedelta(hours=hours_ago)
+
+
+def test_running_since_is_the_oldest_revision_of_the_version_that_served_last() -> None:
+    records = [RevisionRecord(5, "deployed", "jupyterhub", "4.4.0", at(1)),
+               RevisionRecord(4, "failed", "jupyterhub", "4.5.0", at(2)),
+               RevisionRecord(3, "superseded", "jupyterhub", "4.4.0", at(30)),
+               RevisionRecord(2, "superseded", "jupyterhub", "4.3.5", at(50)),
+               RevisionRecord(1, "superseded", "jupyterhub", "4.4.0", at(90))]
+    assert running_since(records, "4.4.0") == at(30)
+    assert running_since(records, "4.3.5") is None
+    assert running_since(records[1:], "4.4.0") is None  # nothing deployed
+
+
+def test_a_hub_of_the_batch_before_must_run_the_version_for_the_soak_and_be_healthy() -> None:
+    soaked = PreviousHub("c", {"c": [RevisionRecord(2, "deployed", "jupyterhub", "4.4.0", at(30))]})
+    assert hub_problems(soaked, "jupyterhub", "4.4.0", 24 * 3600, NOW) == []
+    fresh = PreviousHub("c", {"c": [RevisionRecord(2, "deployed", "jupyterhub", "4.4.0", at(2))]})
+    assert hub_problems(fresh, "jupyterhub", "4.4.0", 24 * 3600, NOW) == [
+        "c: runs jupyterhub 4.4.0 since 2026-11-30T10:00:00Z (2h), soaked at 2026-12-01T10:00:00Z"]
+    behind = PreviousHub("c", {"c": [RevisionRecord(1, "deployed", "jupyterhub", "4.3.5", at(2))]})
+    assert hub_problems(behind, "jupyterhub", "4.4.0", 0, NOW) == ["c: runs jupyterhub 4.3.5, not 4.4.0"]
+    sick = PreviousHub("c", soaked.releases, pending=["Deployment hub: 0/1 available"])
+    assert hub_problems(sick, "jupyterhub", "4.4.0", 0, NOW) == ["c: not healthy now: Deployment hub: 0/1 available"]
+    assert hub_problems(PreviousHub("c", unreadable="403"), "jupyterhub", "4.4.0", 0, NOW) == ["c: could not be read (403)"]
+
+
+BATCHES = {"ub-canary": "canary", "ub-early": "early", "ub-late": "late"}
+
+
+def write_hubs(inventory: Path, pins: dict[str, str], soak: str, values: list[str]) -> None:
+    for host, batch in BATCHES.items():
+        variables = local_hub_vars(host, hub_values_files=values, jupyterhub_storage={"type": "none"},
+                                   jupyterhub_chart_version=pins[host], hub_upgrade_batch=batch,
+                                   hub_upgrade_batches=["canary", "early", "late"], hub_upgrade_soak=soak)
+        (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(variables))
+
+
+def rollout(inventory: Path, report: Path, *extra: str) -> tuple[PlaybookRun, dict[str, dict[str, Any]]]:
+    run = run_playbook("-i", str(inventory), "playbooks/hub.yml", *extra,
+                       env=project_env(HUB_ROLLOUT_REPORT=str(report)), timeout=1200)
+    rows = {row["hub"]: row for row in json.loads(report.read_text())["releases"] if row["release"] == row["hub"]
+            or row["release"] == "-"}
+    return run, rows
+
+
+@pytest.fixture(scope="module")
+def campaign(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("batches")
+    base = ["values/local-cluster.values.yaml"]
+    inventory = local_inventory(root / "inventory", {host: {} for host in BATCHES},
+                                values={"cull.values.yaml": {"jupyterhub": {"cull": {"every": 900}}}})
+    old = dict.fromkeys(BATCHES, "4.3.5")
+    steps: dict[str, Any] = {}
+    try:
+        write_hubs(inventory, old, "1h", base)
+        steps["install"] = rollout(inventory, root / "install.json")
+        # The canary moves; every hub gets an unrelated change (a values file) in the same run.
+        write_hubs(inventory, {**old, "ub-canary": "4.4.0"}, "1h", [*base, "values/cull.values.yaml"])
+        steps["canary"] = rollout(inventory, root / "canary.json")
+        # The early batch is pinned to 4.4.0 while the canary has run it for less than the soak.
+        pins = {**old, "ub-canary": "4.4.0", "ub-early": "4.4.0"}
+        write_hubs(inventory, pins, "1h", [*base, "values/cull.values.yaml"])
+        steps["held"] = rollout(inventory, root / "held.json", "-l", "ub-early")
+        write_hubs(inventory, pins, "1s", [*base, "values/cull.values.yaml"])
+        steps["soaked"] = rollout(inventory, root / "soaked.json", "-l", "ub-early")
+        report = root / "status.json"
+        status = run_playbook("-i", str(inventory), "playbooks/status.yml", "-e", f"hub_status_report_path={report}")
+        steps["map"] = {row["hub"]: row for row in json.loads(report.read_text())["releases"] if row["release"] == row["hub"]}
+        steps["map rc"] = status.rc
+        yield steps
+    finally:
+        remove_namespaces(BATCHES, project_env(KUBECONFIG=str(kubeconfig)))
+
+
+def test_fleet_starts_on_the_older_chart(campaign: dict[str, Any]) -> None:
+    run, rows = campaign["install"]
+    assert run.rc == 0, run.output[-3000:]
+    assert {hub: row["chart_version"] for hub, row in rows.items()} == dict.fromkeys(BATCHES, "4.3.5")
+
+
+def test_canary_moves_and_an_unrelated_change_keeps_every_pin(campaign: dict[str, Any]) -> None:
+    run, rows = campaign["canary"]
+    assert run.rc == 0, run.output[-3000:]
+    assert {hub: (row["chart_version_before"], row["chart_version"], row["status"]) for hub, row in rows.items()} == {
+        "ub-canary": ("4.3.5", "4.4.0", "changed"), "ub-early": ("4.3.5", "4.3.5", "changed"),
+        "ub-late": ("4.3.5", "4.3.5", "changed")}
+
+
+def test_gate_holds_the_next_batch_before_the_soak(campaign: dict[str, Any]) -> None:
+    run, rows = campaign["held"]
+    assert run.rc != 0
+    assert rows["ub-early"]["status"] == "failed", rows
+    message = run.output.split("TASK [Hold the hub until the batch before it has soaked", 1)[1]
+    assert "hub ub-early: batch 'early' may not move jupyterhub to 4.4.0 yet: batch 'canary' is not ready" in message
+    assert "ub-canary: runs jupyterhub 4.4.0 since 20" in message and "soaked at 20" in message
+    assert "TASK [imagebuilding.hubs.jupyterhub : Deploy" not in run.output  # nothing changed
+
+
+def test_gate_lets_the_batch_go_once_soaked(campaign: dict[str, Any]) -> None:
+    run, rows = campaign["soaked"]
+    assert run.rc == 0, run.output[-3000:]
+    assert (rows["ub-early"]["chart_version_before"], rows["ub-early"]["chart_version"]) == ("4.3.5", "4.4.0")
+
+
+def test_version_map_shows_the_split_fleet(campaign: dict[str, Any]) -> None:
+    assert campaign["map rc"] == 0
+    assert {hub: (row["chart_version"], row["drift"]) for hub, row in campaign["map"].items()} == {
+        "ub-canary": ("4.4.0", ""), "ub-early": ("4.4.0", ""), "ub-late": ("4.3.5", "")}
