@@ -54,7 +54,10 @@ def test_a_hub_of_the_batch_before_must_run_the_version_for_the_soak_and_be_heal
     assert hub_problems(PreviousHub("c", unreadable="403"), "jupyterhub", "4.4.0", 0, NOW) == ["c: could not be read (403)"]
 
 
-BATCHES = {"ub-canary": "canary", "ub-early": "early", "ub-late": "late"}
+BATCHES = {"ub-canary": "canary", "ub-early-1": "early", "ub-early-2": "early",
+           "ub-late-1": "late", "ub-late-2": "late", "ub-late-3": "late"}
+EARLY = [hub for hub, batch in BATCHES.items() if batch == "early"]
+LATE = [hub for hub, batch in BATCHES.items() if batch == "late"]
 
 
 def write_hubs(inventory: Path, pins: dict[str, str], soak: str, values: list[str]) -> None:
@@ -79,20 +82,26 @@ def campaign(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     base = ["values/local-cluster.values.yaml"]
     inventory = local_inventory(root / "inventory", {host: {} for host in BATCHES},
                                 values={"cull.values.yaml": {"jupyterhub": {"cull": {"every": 900}}}})
-    old = dict.fromkeys(BATCHES, "4.3.5")
+    old, new = dict.fromkeys(BATCHES, "4.3.5"), dict.fromkeys(BATCHES, "4.4.0")
+    changed = [*base, "values/cull.values.yaml"]
     steps: dict[str, Any] = {}
     try:
         write_hubs(inventory, old, "1h", base)
         steps["install"] = rollout(inventory, root / "install.json")
         # The canary moves; every hub gets an unrelated change (a values file) in the same run.
-        write_hubs(inventory, {**old, "ub-canary": "4.4.0"}, "1h", [*base, "values/cull.values.yaml"])
+        write_hubs(inventory, {**old, "ub-canary": "4.4.0"}, "1h", changed)
         steps["canary"] = rollout(inventory, root / "canary.json")
         # The early batch is pinned to 4.4.0 while the canary has run it for less than the soak.
-        pins = {**old, "ub-canary": "4.4.0", "ub-early": "4.4.0"}
-        write_hubs(inventory, pins, "1h", [*base, "values/cull.values.yaml"])
-        steps["held"] = rollout(inventory, root / "held.json", "-l", "ub-early")
-        write_hubs(inventory, pins, "1s", [*base, "values/cull.values.yaml"])
-        steps["soaked"] = rollout(inventory, root / "soaked.json", "-l", "ub-early")
+        pins = {**old, "ub-canary": "4.4.0", **dict.fromkeys(EARLY, "4.4.0")}
+        write_hubs(inventory, pins, "1h", changed)
+        steps["held"] = rollout(inventory, root / "held.json", "-l", ",".join(EARLY))
+        write_hubs(inventory, pins, "1s", changed)
+        steps["soaked"] = rollout(inventory, root / "soaked.json", "-l", ",".join(EARLY))
+        write_hubs(inventory, new, "1s", changed)
+        steps["fleet"] = rollout(inventory, root / "fleet.json")
+        # The late batch goes back: the same operation with the old pin, never held.
+        write_hubs(inventory, {**new, **dict.fromkeys(LATE, "4.3.5")}, "30d", changed)
+        steps["back"] = rollout(inventory, root / "back.json", "-l", ",".join(LATE))
         report = root / "status.json"
         status = run_playbook("-i", str(inventory), "playbooks/status.yml", "-e", f"hub_status_report_path={report}")
         steps["map"] = {row["hub"]: row for row in json.loads(report.read_text())["releases"] if row["release"] == row["hub"]}
@@ -111,28 +120,41 @@ def test_fleet_starts_on_the_older_chart(campaign: dict[str, Any]) -> None:
 def test_canary_moves_and_an_unrelated_change_keeps_every_pin(campaign: dict[str, Any]) -> None:
     run, rows = campaign["canary"]
     assert run.rc == 0, run.output[-3000:]
-    assert {hub: (row["chart_version_before"], row["chart_version"], row["status"]) for hub, row in rows.items()} == {
-        "ub-canary": ("4.3.5", "4.4.0", "changed"), "ub-early": ("4.3.5", "4.3.5", "changed"),
-        "ub-late": ("4.3.5", "4.3.5", "changed")}
+    moved = {hub: (row["chart_version_before"], row["chart_version"], row["status"]) for hub, row in rows.items()}
+    assert moved == {hub: ("4.3.5", "4.4.0" if hub == "ub-canary" else "4.3.5", "changed") for hub in BATCHES}
 
 
 def test_gate_holds_the_next_batch_before_the_soak(campaign: dict[str, Any]) -> None:
     run, rows = campaign["held"]
     assert run.rc != 0
-    assert rows["ub-early"]["status"] == "failed", rows
+    assert {hub: rows[hub]["status"] for hub in EARLY} == dict.fromkeys(EARLY, "failed"), rows
     message = run.output.split("TASK [Hold the hub until the batch before it has soaked", 1)[1]
-    assert "hub ub-early: batch 'early' may not move jupyterhub to 4.4.0 yet: batch 'canary' is not ready" in message
+    for hub in EARLY:
+        assert f"hub {hub}: batch 'early' may not move jupyterhub to 4.4.0 yet: batch 'canary' is not ready" in message
     assert "ub-canary: runs jupyterhub 4.4.0 since 20" in message and "soaked at 20" in message
     assert "TASK [imagebuilding.hubs.jupyterhub : Deploy" not in run.output  # nothing changed
 
 
-def test_gate_lets_the_batch_go_once_soaked(campaign: dict[str, Any]) -> None:
+def test_gate_lets_the_batch_go_once_soaked_and_the_fleet_follows(campaign: dict[str, Any]) -> None:
     run, rows = campaign["soaked"]
     assert run.rc == 0, run.output[-3000:]
-    assert (rows["ub-early"]["chart_version_before"], rows["ub-early"]["chart_version"]) == ("4.3.5", "4.4.0")
+    assert {hub: (rows[hub]["chart_version_before"], rows[hub]["chart_version"]) for hub in EARLY} == \
+        dict.fromkeys(EARLY, ("4.3.5", "4.4.0"))
+    run, rows = campaign["fleet"]
+    assert run.rc == 0, run.output[-3000:]
+    assert {hub: row["chart_version"] for hub, row in rows.items()} == dict.fromkeys(BATCHES, "4.4.0")
+
+
+def test_a_batch_goes_back_without_the_gate_and_with_a_warning(campaign: dict[str, Any]) -> None:
+    run, rows = campaign["back"]
+    assert run.rc == 0, run.output[-3000:]
+    assert {hub: (rows[hub]["chart_version_before"], rows[hub]["chart_version"]) for hub in LATE} == \
+        dict.fromkeys(LATE, ("4.4.0", "4.3.5"))
+    for hub in LATE:
+        assert f"release {hub}: the app version goes back from 5.5.0 to 5.4.6" in run.output
 
 
 def test_version_map_shows_the_split_fleet(campaign: dict[str, Any]) -> None:
     assert campaign["map rc"] == 0
     assert {hub: (row["chart_version"], row["drift"]) for hub, row in campaign["map"].items()} == {
-        "ub-canary": ("4.4.0", ""), "ub-early": ("4.4.0", ""), "ub-late": ("4.3.5", "")}
+        hub: ("4.3.5" if hub in LATE else "4.4.0", "") for hub in BATCHES}

@@ -2,7 +2,7 @@
 version yet (``plugin_utils/hub_upgrade_gate.py``).
 
 Does nothing for a hub outside the upgrade batches, of the first batch, or that moves no
-release to another chart version. Otherwise every hub of the batch before (from the whole
+release to a newer chart version (going back is never held). Otherwise every hub of the batch before (from the whole
 inventory, whatever the run's limit) must run each moved chart at the new version, have done
 so for ``hub_upgrade_soak``, and be healthy now; if not, the task fails naming each hub that is
 not ready and since when. Reads the clusters; changes nothing.
@@ -29,6 +29,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gat
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.versions import goes_back
 
 HELM_SECRETS = "owner=helm"
 
@@ -68,7 +69,7 @@ class ActionModule(ActionBase):
         except (KubeConfigError, KubeError, HTTPError, OSError) as error:
             return {**result, "failed": True, "msg": f"hub {hub}: its releases could not be read: {error}"}
         if not moves:
-            return {**result, "changed": False, "msg": f"hub {hub}: moves no release to another chart version"}
+            return {**result, "changed": False, "msg": f"hub {hub}: moves no release to a newer chart version"}
         hostvars = task_vars.get("hostvars") or {}
         names = [name for name in (task_vars.get("groups") or {}).get("all", [])
                  if str(self._var(hostvars[name], "hub_upgrade_batch", "") or "") == before]
@@ -94,8 +95,11 @@ class ActionModule(ActionBase):
         metadata = kube.metadata(path("v1", "secrets", namespace), labelSelector=HELM_SECRETS)
         wanted = [state.deployed["metadata"]["name"] for state in release_states(metadata).values() if state.deployed]
         deployed = deployed_releases([kube.get(path("v1", "secrets", namespace, name)) for name in wanted], metadata)
+        # Forward moves only: going back to an older version is the way out of a bad upgrade,
+        # never held (the rollout warns when the app version goes back).
         return {pin.chart: pin.chart_version for pin in pinned_releases(model, versions)
-                if (found := deployed.get(pin.release)) and found.chart_version and found.chart_version != pin.chart_version}
+                if (found := deployed.get(pin.release)) and found.chart_version and found.chart_version != pin.chart_version
+                and not goes_back(found.chart_version, pin.chart_version)}
 
     def _previous(self, name: str, variables: Any) -> PreviousHub:  # noqa: ANN401 - a host's variables
         namespace = str(self._var(variables, "hub_namespace") or self._var(variables, "hub_name") or name)

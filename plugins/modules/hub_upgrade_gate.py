@@ -13,7 +13,8 @@ description:
     C(hub_upgrade_batches) lists the batches in upgrade order.
   - A hub moves a release when helm has it deployed at another chart version than the
     inventory now pins (a first install is not a move). A hub of the first batch, outside the
-    batches, or moving nothing passes.
+    batches, or moving nothing passes; so does a move back to an older version (the way out of
+    a bad upgrade is never held).
   - Otherwise every hub of the batch before (from the whole inventory, whatever the run's
     limit) must have the release of each moved chart deployed at the new version, without a
     revision at another version in between for at least C(hub_upgrade_soak) (e.g. C(24h), C(2d)),

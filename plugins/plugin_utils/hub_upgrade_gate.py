@@ -3,11 +3,11 @@ only when every hub of batch N-1 has run that version for the soak time and is h
 
 Batches are inventory data: each hub's ``hub_upgrade_batch`` names its batch, and
 ``hub_upgrade_batches`` lists them in the order an upgrade goes through the fleet. A hub
-"moves" a release when the release is deployed at another chart version than the inventory
-now pins (a first install is not a move). A hub of the previous batch is ready when helm's
-deployed revision of the release of that chart is at the version, has been (without a
-revision at another version in between) for at least ``hub_upgrade_soak``, and the hub's
-Deployments and DaemonSets are rolled out.
+"moves" a release when the release is deployed at an older chart version than the inventory
+now pins (a first install is not a move; going back to an older version is never held). A
+hub of the previous batch is ready when helm's deployed revision of the release of that chart
+is at the version, has been (without a revision at another version in between) for at least
+``hub_upgrade_soak``, and the hub's Deployments and DaemonSets are rolled out.
 """
 
 from __future__ import annotations
