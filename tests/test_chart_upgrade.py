@@ -12,9 +12,33 @@ from typing import Any
 
 import pytest
 import yaml
-from support import PlaybookRun, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
+from support import SHARED_CHARTS, PlaybookRun, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
 
 HUB = "upgrade-drill"
+
+
+def test_keys_the_pinned_chart_no_longer_accepts_are_named(tmp_path: Path) -> None:
+    """The final values are checked against the schema of the version the hub moves to. The two
+    genuine releases accept the same keys, so the newer chart here is 4.4.0 unpacked as a made-up
+    9.0.0 whose schema no longer has ``cull.every`` (a test double, in a temporary directory)."""
+    import shutil
+
+    from test_release_rules import _rendering, problems
+
+    charts = tmp_path / "charts"
+    for chart in ("binderhub-service", "jupyterhub"):
+        shutil.copytree(SHARED_CHARTS / chart, charts / chart)
+    newer = charts / "jupyterhub-9.0.0"
+    shutil.copytree(SHARED_CHARTS / "jupyterhub", newer)
+    (newer / "Chart.yaml").write_text((newer / "Chart.yaml").read_text().replace("version: 4.4.0", "version: 9.0.0"))
+    schema = json.loads((newer / "values.schema.json").read_text())
+    del schema["properties"]["cull"]["properties"]["every"]
+    (newer / "values.schema.json").write_text(json.dumps(schema))
+    values = {"jupyterhub": {"cull": {"every": 600}}}
+    assert problems(_rendering(tmp_path, values, hub_charts_dir=str(charts))) == []
+    found = problems(_rendering(tmp_path, values, hub_charts_dir=str(charts), jupyterhub_chart_version="9.0.0"))
+    assert any(m.startswith("hub 'staging': hub_values_files[") and "staging.extra.values.yaml): jupyterhub.cull.every: "
+               "is not a key the chart accepts" in m for m in found), found
 
 
 def pin(inventory: Path, version: str) -> None:
