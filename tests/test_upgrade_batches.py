@@ -101,7 +101,7 @@ def campaign(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         steps["fleet"] = rollout(inventory, root / "fleet.json")
         # The late batch goes back: the same operation with the old pin, never held.
         write_hubs(inventory, {**new, **dict.fromkeys(LATE, "4.3.5")}, "30d", changed)
-        steps["back"] = rollout(inventory, root / "back.json", "-l", ",".join(LATE))
+        steps["back"] = rollout(inventory, root / "back.json", "-e", "hub_upgrade_run_batch=late")
         report = root / "status.json"
         status = run_playbook("-i", str(inventory), "playbooks/status.yml", "-e", f"hub_status_report_path={report}")
         steps["map"] = {row["hub"]: row for row in json.loads(report.read_text())["releases"] if row["release"] == row["hub"]}
@@ -148,6 +148,7 @@ def test_gate_lets_the_batch_go_once_soaked_and_the_fleet_follows(campaign: dict
 def test_a_batch_goes_back_without_the_gate_and_with_a_warning(campaign: dict[str, Any]) -> None:
     run, rows = campaign["back"]
     assert run.rc == 0, run.output[-3000:]
+    assert sorted(rows) == LATE, rows  # the run selected the late batch
     assert {hub: (rows[hub]["chart_version_before"], rows[hub]["chart_version"]) for hub in LATE} == \
         dict.fromkeys(LATE, ("4.4.0", "4.3.5"))
     for hub in LATE:
