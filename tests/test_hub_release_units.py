@@ -90,6 +90,24 @@ def test_a_lock_is_stale_when_expired_or_its_process_is_gone() -> None:
     assert Holder("", at, 60).stale_reason(at) == "it has no holder"
 
 
+def test_a_holder_names_its_job_and_another_container_trusts_the_lease() -> None:
+    import socket
+
+    at = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
+    assert holder_identity(7, {"JOB_ID": "1234"}) == f"awx-job-1234@{socket.gethostname()}:7"
+    assert holder_identity(7, {"GITHUB_RUN_ID": "99", "GITHUB_RUN_ATTEMPT": "2"}).startswith("github-run-99.2@")
+    assert holder_identity(7, {"CI_JOB_ID": "5"}).startswith("gitlab-job-5@")
+    assert holder_identity(7, {}) == f"{socket.gethostname()}:7"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    # A killed job of this controller's host is taken over at once; one of another container
+    # (another host name) only when its lease expires.
+    assert Holder(f"awx-job-1@{socket.gethostname()}:{gone.pid}", at, 60).stale_reason(at).startswith("its holder")
+    assert Holder(f"awx-job-1@automation-job-1-abcde:{gone.pid}", at, 60).stale_reason(at) == ""
+    assert Holder(f"awx-job-1@automation-job-1-abcde:{gone.pid}", at, 60).stale_reason(
+        at + datetime.timedelta(seconds=61)) == "its lease expired"
+
+
 def test_lease_times_round_trip() -> None:
     at = datetime.datetime(2026, 1, 1, 12, 0, 1, 500, tzinfo=datetime.UTC)
     body = lease_body("host:1", 900, at, "42")
