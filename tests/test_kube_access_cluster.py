@@ -18,7 +18,7 @@ import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import run_helm
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import IN_CLUSTER, helm_environment, kube_access
-from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, run_playbook
+from support import LOCAL_INVENTORY, local_hub_vars, local_inventory, project_env, remove_namespaces, run_playbook
 
 PREFIX = "ibh-kube-access"
 ACCOUNT_NS, LOCK_NS, STATE_NS = f"{PREFIX}-sa", f"{PREFIX}-lock", f"{PREFIX}-state"
@@ -208,3 +208,27 @@ def test_rollout_state_record_reports_changed_when_written(account: Account, kub
         "tasks": tasks}])
     run = run_playbook("-i", str(inventory), str(playbook), env=project_env(KUBECONFIG=str(kubeconfig)), timeout=300)
     assert run.rc == 0, run.output[-6000:]
+
+
+def test_an_awx_job_deploys_a_hub_and_hands_its_report_over(account: Account, tmp_path: Path) -> None:
+    """As an AWX job runs it: JOB_ID set, the service account's token as K8S_AUTH_* credentials,
+    no kubeconfig anywhere. The hub deploys, the lock's holder names the job, and the rollout
+    report is the run's custom stats (AWX keeps them as the job's artifacts)."""
+    hub = f"{PREFIX}-awx"
+    inventory = local_inventory(tmp_path / "inventory", {hub: local_hub_vars(
+        hub, cluster_kubeconfig="", hub_values_files=["values/local-cluster.values.yaml"],
+        jupyterhub_storage={"type": "none"})})
+    env = account.bare_env(tmp_path, K8S_AUTH_HOST=account.host, K8S_AUTH_API_KEY=account.token,
+                           K8S_AUTH_SSL_CA_CERT=str(account.ca_cert), JOB_ID="4242", ANSIBLE_SHOW_CUSTOM_STATS="1",
+                           HUB_ROLLOUT_REPORT=str(tmp_path / "rollout.json"))
+    try:
+        run = run_playbook("-i", str(inventory), "playbooks/hub.yml", "-v", env=env, timeout=900)
+        assert run.rc == 0, run.output[-6000:]
+        assert account.token not in run.output
+        assert '"holder": "awx-job-4242@' in run.output, run.output[-6000:]
+        stats = run.output.split("CUSTOM STATS:", 1)[1].split("RUN:", 1)[1].split("\n\n", 1)[0]
+        handed = json.loads(stats)["hub_rollout"]
+        assert {(row["hub"], row["release"], row["status"]) for row in handed["releases"]} == {
+            (hub, hub, "changed"), (hub, f"{hub}-binderhub", "changed")}, handed
+    finally:
+        remove_namespaces([hub], project_env())

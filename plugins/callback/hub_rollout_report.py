@@ -67,6 +67,7 @@ from ansible.plugins.callback import CallbackBase
 COLUMNS = ("hub", "cluster", "release", "chart version", "revision", "status", "duration")
 VALIDATE_PLAY = "Validate every selected hub"  # hub.yml's first play: a failed validation is reported too
 DEPLOY_PLAY = "Deploy the hubs"
+HANDOVER_PLAY = "Hand the rollout report to AWX and CI"  # hub.yml's last play reads what is written here
 SMOKE_PLAY = "Smoke-check the hubs"  # playbooks/smoke.yml
 SMOKE_ROW = "smoke check"
 SMOKE_PASSED = "smoke passed"
@@ -178,6 +179,9 @@ class CallbackModule(CallbackBase):
         # Playbooks that import hub.yml (site.yml, rotate.yml, molecule's converge) report too.
         self._active = self._active or play.get_name().startswith((DEPLOY_PLAY, SMOKE_PLAY))
         self._play = play
+        if self._active and play.get_name() == HANDOVER_PLAY:
+            # The last play hands the report so far to AWX / CI (set_stats): write it first.
+            self.write_report(self.rows())
 
     def _note_cluster(self, host: Host) -> None:
         if self._play is None or host.get_name() in self._clusters:
@@ -252,6 +256,10 @@ class CallbackModule(CallbackBase):
         rows = self.rows()
         self._display.banner("HUB ROLLOUT REPORT")
         self._display.display(table(rows) if rows else "no hub was deployed")
+        self._display.display(f"report: {self.write_report(rows)}")
+
+    def write_report(self, rows: list[dict[str, Any]]) -> Path:
+        """Write the JSON report of ``rows``; its path."""
         summary = {status: sum(1 for r in rows if r["status"] == status)
                    for status in ("changed", "unchanged", "failed", "would change")}
         path = self.report_path()
@@ -261,4 +269,4 @@ class CallbackModule(CallbackBase):
                                     "smoke": {status: sum(1 for r in rows if r["release"] == SMOKE_ROW
                                                           and r["smoke"].get("status") == status)
                                               for status in ("passed", "failed")}}, indent=2) + "\n")
-        self._display.display(f"report: {path}")
+        return path
