@@ -146,6 +146,10 @@ molecule: setup ## molecule default scenario on the embedded cluster
 collection: venv ## build the collection artifact (ansible-galaxy collection build) into .local/dist
 	@ansible-galaxy collection build --force --output-path $(LOCAL)/dist
 
+.PHONY: ee
+ee: venv tools ## the execution environment's build context (ansible-builder create) in .local/ee/context
+	@scripts/ee-context.sh
+
 .PHONY: sanity
 sanity: venv ## ansible-test sanity on the collection (its test requirements from PyPI, cached)
 	@# pep8 and pylint: the project's Python style is ruff's (pyproject.toml, in make lint)
