@@ -175,3 +175,18 @@ def test_docker_hub_url_rules() -> None:
 
 def test_default_quay_robot_is_a_valid_robot_name() -> None:
     assert default_quay_robot("eu-west", "research-hub") == "eu_west_research_hub"
+
+
+@pytest.mark.parametrize("cluster", ["3-fjord", "2024", "eu-west"])
+def test_default_registry_names_are_valid_for_any_cluster_name(cluster: str) -> None:
+    """A DNS label may start with a digit; quay robot names may not (the default robot and the
+    default generic namespace follow the cluster's name)."""
+    from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_check import settings_from
+
+    robot = default_quay_robot(cluster, "prod")
+    assert robot[0].isalpha() and robot.endswith(cluster.replace("-", "_") + "_prod")
+    base = {"hub": "prod", "cluster": cluster, "name": "", "image_prefix": "", "host": "", "url": "", "namespace": "",
+            "username": "", "gcp_project": "", "gcp_region": "", "quay_org": "myorg", "quay_robot": "", "quay_host": "quay.io",
+            "quay_api_url": "", "ca_file": "", "pull_secret_required": None, "htpasswd_file": ""}
+    assert check_settings(settings_from({**base, "type": "quay"})) == []
+    assert check_settings(settings_from({**base, "type": "generic", "host": "registry.example.org"})) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -126,6 +127,12 @@ SOPS_YAML = {
     [
         ("enc-a.secret.values.yaml", yaml.safe_dump(SOPS_YAML), True),
         ("enc-a.secret.values.json", '{"data": "ENC[..]", "sops": {"mac": "m", "lastmodified": "t"}}', True),
+        # sops JSON re-indented with tabs (not YAML: YAML forbids tabs in indentation), with a leading
+        # newline, and as a YAML flow mapping: sops metadata in any formatting
+        ("enc-a.secret.values.json", json.dumps(SOPS_YAML, indent="\t"), True),
+        ("enc-a.secret.values.yaml", "\n" + json.dumps(SOPS_YAML, indent="\t"), True),
+        ("enc-a.secret.values.yaml", "{jupyterhub: 'ENC[x]', sops: {mac: m, lastmodified: t}}\n", True),
+        ("enc-a.secret.values.json", json.dumps({"password": "hunter2"}, indent="\t"), False),
         ("a.secret.env", "password=ENC[..]\nsops_mac=ENC[..]\nsops_lastmodified=2026\n", True),
         ("a.secret.ini", "[app]\npassword = ENC[..]\n[sops]\nmac = m\nlastmodified = t\n", True),
         ("enc-a.secret.values.yaml", "jupyterhub:\n  password: hunter2\n", False),

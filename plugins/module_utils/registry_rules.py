@@ -241,9 +241,16 @@ def quay_username(org: str, robot: str) -> str:
     return f"{org}+{robot}"
 
 
+# What a default robot name starts with when its cluster's name does not start with a letter.
+QUAY_ROBOT_DEFAULT_PREFIX = "hub_"
+
+
 def default_quay_robot(cluster: str, hub: str) -> str:
-    """Robot short names allow only [a-z0-9_]: '<cluster>_<hub>' with '-' turned to '_'."""
-    return f"{cluster}_{hub}".replace("-", "_").replace(".", "_")
+    """Robot short names allow only [a-z0-9_] and start with a letter: '<cluster>_<hub>' with '-'
+    turned to '_', prefixed with 'hub_' when the cluster's name starts with a digit (a DNS label
+    may), so the default is valid for any cluster name."""
+    robot = f"{cluster}_{hub}".replace("-", "_").replace(".", "_")
+    return robot if robot[:1].isalpha() else f"{QUAY_ROBOT_DEFAULT_PREFIX}{robot}"
 
 
 def generic_image_prefix(host: str, namespace: str) -> str:

@@ -22,6 +22,7 @@ try:
     import yaml
 
     HAS_YAML = True
+    _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 except ImportError:  # pragma: no cover - PyYAML ships with ansible-core
     HAS_YAML = False
 
@@ -39,12 +40,25 @@ def is_sops_document(content: object) -> bool:
     return isinstance(metadata, Mapping) and all(key in metadata for key in _SOPS_METADATA_KEYS)
 
 
+def _parse_json(text: str) -> object:
+    return json.loads(text)
+
+
+def _parse_yaml(text: str) -> object:
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader (libyaml's or PyYAML's)
+
+
 def _yaml_or_json_has_sops(text: str) -> bool:
-    try:
-        data = yaml.safe_load(text) if HAS_YAML else json.loads(text)
-    except Exception:  # any parse error means "not a sops document"
-        return False
-    return is_sops_document(data)
+    """sops writes YAML or JSON; either may be re-indented by a person or a tool, and JSON indented
+    with tabs is not YAML (YAML forbids tabs in indentation). So a document that looks like JSON
+    is read as JSON first, anything else as YAML first, each falling back to the other."""
+    parsers = [_parse_json, _parse_yaml] if text.lstrip().startswith(("{", "[")) else [_parse_yaml, _parse_json]
+    for parse in parsers if HAS_YAML else [_parse_json]:
+        try:
+            return is_sops_document(parse(text))
+        except Exception:  # noqa: S112 - a parse error means "not this format"; never show the content
+            continue
+    return False
 
 
 def _dotenv_has_sops(text: str) -> bool:
