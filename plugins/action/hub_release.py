@@ -239,10 +239,12 @@ class ActionModule(ActionBase):
         args = {key: self._task.args.get(key) for key in ARGS}
         hub = str(args.get("hub") or task_vars.get("inventory_hostname"))
         releases = args["releases"]
-        if not isinstance(releases, list) or not releases or not args["secrets_file"] or not args["registry"]:
-            return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list), secrets_file and registry "
-                    "are required (the roles' <role>_secrets_file and <role>_registry inputs: the secrets role's "
-                    "secrets_values_file, the registry role's registry_definition | imagebuilding.hubs.registry_view)"}
+        # registry may be empty for a hub that builds no images (the hub model says; it then has none).
+        if not isinstance(releases, list) or not releases or not args["secrets_file"]:
+            return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list) and secrets_file "
+                    "are required, and registry for a hub that builds images (the roles' <role>_secrets_file and "
+                    "<role>_registry inputs: the secrets role's secrets_values_file, the registry role's "
+                    "registry_definition | imagebuilding.hubs.registry_view)"}
         try:
             access = kube_access(self._task.args)
         except KubeConfigError as error:

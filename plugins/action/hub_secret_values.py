@@ -30,6 +30,7 @@ from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files impo
     sops_encrypt,
     sops_environment,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import BINDER_TOKEN_KEY
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import (
     SecretValuesError,
@@ -37,7 +38,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values i
     desired_secret_values,
 )
 
-ARGS = ("path", "hub", "tokens", "rotate", "force", "sops_binary", "age_keyfile", "config_path")
+ARGS = ("path", "hub", "tokens", "rotate", "force", "sops_binary", "age_keyfile", "config_path", "image_building")
 FILE_MODE = 0o644  # encrypted: readable like the rest of the inventory
 DIR_MODE = 0o755
 
@@ -102,6 +103,14 @@ class ActionModule(ActionBase):
         return {**result, **outcome, "msg": f"hub {hub}: {name} {written}" if outcome["changed"] else
                 f"hub {hub}: {name} unchanged", "ansible_facts": {"secrets_values_file": secrets_file.path}}
 
+    @staticmethod
+    def _tokens(args: dict[str, Any]) -> list[Any]:
+        """The tokens to generate: without the binder service's for a hub that builds no images."""
+        tokens = plain(args.get("tokens") or [])
+        if boolean(args.get("image_building", True), strict=False):
+            return tokens
+        return [t for t in tokens if (t.get("path") if isinstance(t, dict) else t) != BINDER_TOKEN_KEY]
+
     def _update(self, secrets_file: SecretValuesFile, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         registry = plain(self._templar.template(task_vars.get("secrets_registry"))) or None
         if registry is not None and not (isinstance(registry, dict) and isinstance(registry.get("password", ""), str)):
@@ -111,7 +120,7 @@ class ActionModule(ActionBase):
         try:
             desired = desired_secret_values(
                 current, registry=registry,
-                tokens=plain(args.get("tokens") or []), rotate=boolean(args.get("rotate") or False, strict=False),
+                tokens=self._tokens(args), rotate=boolean(args.get("rotate") or False, strict=False),
                 extra=plain(self._templar.template(task_vars.get("secrets_extra_values") or {})))
         except SecretValuesError as error:
             raise ValueError(str(error)) from None

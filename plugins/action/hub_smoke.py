@@ -81,7 +81,7 @@ class ActionModule(ActionBase):
             release = model.releases["jupyterhub"]
             cases = smoke_cases(model, rendering.values["jupyterhub"],
                                 chart_defaults(release, str(args.get("helm") or "helm")),
-                                rendering.registry.pull_secret_required)
+                                rendering.registry is not None and rendering.registry.pull_secret_required)
             url = self._url(args, model.hub.domain, hub)
             try:
                 timeout = seconds(args.get("timeout") or "5m")

@@ -11,9 +11,11 @@ description:
     the toolkit's inventory, so C(playbooks/hub.yml) deploys those hubs without rewriting the data.
   - "Groups: C(provider_<provider>) containing C(cluster_<cluster>) (C(-) becomes C(_)), which contains the cluster's
     hubs; C(stage_staging) and C(stage_production) by each hub's C(hub_stage)."
-  - "Hosts: one per hub, named after the hub (O(host_names=hub), the default; hub names must then be unique
-    across the fleet) or C(<cluster>-<hub>) (O(host_names=cluster_hub), for fleets with e.g. a C(staging) hub on
-    every cluster)."
+  - "Hosts: one per hub, named C(<cluster>-<hub>) (O(host_names=cluster_hub), the default: a hub is its cluster and
+    its name, so every cluster may have e.g. a C(staging) and a C(prod) hub, and a host's name never changes when
+    another cluster gets a hub of the same name), or after the hub (O(host_names=hub); hub names must then be unique
+    across the fleet). The hub's own names are the incumbent's either way: C(hub_name), C(hub_namespace) and
+    C(jupyterhub_release_name) are the hub's name, C(secrets_dir) its cluster's directory."
   - "Cluster group variables: C(cluster_name), C(cluster_provider), C(cluster_kubeconfig) and
     C(cluster_kube_context) derived from the provider block (gcp: C(gke_<project>_<zone or region>_<cluster>);
     aws: C(arn:aws:eks:<region>:<account>:cluster/<clusterName>); azure: the AKS cluster name; kubeconfig: the
@@ -26,8 +28,13 @@ description:
     C(helm_chart_values_files) as absolute paths in their listed order, secret files included as paths: they are
     never decrypted here), C(hub_dask_gateway_enabled) (true for C(helm_chart: daskhub)), C(fleet_helm_chart),
     C(fleet_hub_display_name)."
-  - Every hub of every cluster is checked before anything is added; all problems are raised at once, each naming
-    the file, the cluster, the hub and the key. See O(config_dir) for the rules.
+  - Every hub of every cluster is checked before anything is added, each problem named once with the file, the
+    cluster, the hub and the key. A problem of a hub (or of its cluster) stops that hub only - it is added with the
+    problems in C(fleet_problems), in group C(fleet_refused), and fails the validate play of C(playbooks/hub.yml)
+    (and the first task of the other playbooks) - while the other hubs load and deploy; a warning names the hubs
+    stopped. A problem no hub can carry (a hub entry without a name, a C(cluster.yaml) that is not readable or
+    names no valid cluster, two hubs that would be one host, an option naming what the fleet lacks) fails the
+    source, with every problem listed once. See O(config_dir) for the rules.
   - Variables the layout does not carry (C(jupyterhub_auth), C(registry_*), C(cluster_node_pools), ...) come from
     C(group_vars/) and C(host_vars/) beside the inventory source (Ansible loads them for any source; they override
     this plugin's group variables) or from the O(fleet_vars), O(provider_vars), O(cluster_vars) and O(hub_vars)
@@ -57,11 +64,11 @@ options:
     type: str
   host_names:
     description:
-      - C(hub) names each host after its hub (hub names must be unique across the fleet);
-        C(cluster_hub) names it C(<cluster>-<hub>) (hub names unique per cluster).
+      - C(cluster_hub) names each host C(<cluster>-<hub>) (hub names unique per cluster); C(hub) names it after
+        its hub (hub names must be unique across the fleet).
     type: str
-    choices: [hub, cluster_hub]
-    default: hub
+    choices: [cluster_hub, hub]
+    default: cluster_hub
   staging_pattern:
     description:
       - The imported convention for C(hub_stage) - a hub whose name contains this text (or matches it, when it is
@@ -120,7 +127,7 @@ EXAMPLES = r"""
 # <fleet repository>/hubs.fleet.yml -- ansible-playbook -i hubs.fleet.yml playbooks/hub.yml -l <hub>
 plugin: hub_fleet_config
 # config_dir: .                      # holds config/clusters/<cluster>/cluster.yaml
-host_names: cluster_hub              # every cluster has a hub named "staging"
+# host_names: hub                    # hosts named after the hubs (unique across the fleet)
 provider_vars:
   gcp: {registry_type: gcp}
   aws: {registry_type: quay, registry_quay_org: my-org}
@@ -160,6 +167,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config im
     host_name,
     hub_variables,
     load_fleet,
+    problems_by_host,
 )
 
 display = Display()
@@ -167,6 +175,8 @@ display = Display()
 SOURCE_SUFFIXES = (".fleet.yml", ".fleet.yaml")
 SOURCE_NAMES = ("hub_fleet_config.yml", "hub_fleet_config.yaml")
 STAGE_GROUPS = {stage: f"stage_{stage}" for stage in STAGES}
+# Hubs whose entries have problems: each carries them in fleet_problems and fails the validate play.
+REFUSED_GROUP = "fleet_refused"
 # Per inventory being built: the sources read, and the problems of those that failed. Every
 # source of one inventory shares it (a fleet directory and its files are read once).
 READ_STATE: weakref.WeakKeyDictionary[object, tuple[set[str], dict[str, str]]] = weakref.WeakKeyDictionary()
@@ -240,7 +250,9 @@ class InventoryModule(BaseInventoryPlugin):
         seen, failed = self._state()
         if source in seen:
             if not claimed and source in failed:
-                raise AnsibleParserError(failed[source])
+                # Read again under another name (the auto plugin): the problems were listed
+                # with the first failure, which Ansible shows before this one.
+                raise AnsibleParserError(f"{source}: see the problems listed for the hub_fleet_config plugin above")
             return
         seen.add(source)
         try:
@@ -259,11 +271,18 @@ class InventoryModule(BaseInventoryPlugin):
             display.error(f"hub_fleet_config: no hubs added from {source}: {error}")
 
     def _read_fleet(self, config_dir: Path, source_dir: Path, source: str) -> None:
-        fleet = load_fleet(config_dir, self.get_option("host_names"))
+        mode = self.get_option("host_names")
+        fleet = load_fleet(config_dir, mode)
         problems = fleet.problems + self._option_problems(fleet, source)
-        if problems:
+        per_host, unplaced = problems_by_host(fleet, problems, mode)
+        if unplaced:  # no hub to stop for these: the source fails, every problem listed once
             raise AnsibleParserError(str(FleetConfigError(fleet.clusters_dir, problems)))
-        self._populate(fleet, source_dir, str(config_dir))
+        self._populate(fleet, source_dir, str(config_dir), per_host)
+        if per_host:
+            display.warning(f"hub_fleet_config: {sum(map(len, per_host.values()))} problem(s) in the fleet under "
+                            f"{fleet.clusters_dir} stop hub(s) {', '.join(sorted(per_host))}: each fails the validate "
+                            f"play with its problems (variable fleet_problems, group {REFUSED_GROUP}); the other hubs "
+                            "go on")
 
     def _option_problems(self, fleet: Fleet, path: str) -> list[Problem]:
         """Options that name clusters, providers or hosts the fleet does not have."""
@@ -271,7 +290,7 @@ class InventoryModule(BaseInventoryPlugin):
         hosts = {host_name(c.name, h.name, mode) for c in fleet.clusters for h in c.hubs}
         clusters = {c.name for c in fleet.clusters}
         problems: list[Problem] = []
-        if fleet.problems:  # names are unreliable until the fleet itself is fine
+        if problems_by_host(fleet, fleet.problems, mode)[1]:  # names are unreliable until the fleet is readable
             return problems
         known = {"provider_vars": set(PROVIDERS), "cluster_vars": clusters, "kubeconfig_overrides": clusters,
                  "hub_vars": hosts}
@@ -306,7 +325,7 @@ class InventoryModule(BaseInventoryPlugin):
             overrides["cluster_kube_context"] = str(per_cluster["context"] or "")
         return overrides
 
-    def _populate(self, fleet: Fleet, source_dir: Path, config_dir: str) -> None:
+    def _populate(self, fleet: Fleet, source_dir: Path, config_dir: str, per_host: Mapping[str, list[Problem]]) -> None:
         self._set_vars("all", {"ansible_connection": "local", "ansible_python_interpreter": sys.executable})
         self._set_vars("all", self.get_option("fleet_vars") or {})
         for stage_group in STAGE_GROUPS.values():
@@ -334,6 +353,9 @@ class InventoryModule(BaseInventoryPlugin):
                 variables.update(explicit)
                 if "hub_stage" in explicit:
                     variables["fleet_hub_stage_source"] = f"hub_vars.{host}.hub_stage of the inventory source (explicit)"
+                if host in per_host:
+                    variables["fleet_problems"] = [str(problem) for problem in per_host[host]]
+                    self.inventory.add_child(self.inventory.add_group(REFUSED_GROUP), host)
                 self._set_vars(host, variables)
                 self.inventory.add_child(STAGE_GROUPS[variables["hub_stage"]], host)
                 if hub.ignored_keys:

@@ -42,6 +42,12 @@ options:
     type: list
     elements: raw
     default: []
+  image_building:
+    description:
+      - False for a hub that builds no images - the binder service's token
+        (C(jupyterhub.hub.services.binder.apiToken)) of O(tokens) is then not generated.
+    type: bool
+    default: true
   rotate:
     description: Generate every token of O(tokens) again.
     type: bool

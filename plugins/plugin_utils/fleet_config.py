@@ -37,14 +37,8 @@ from typing import Any
 
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.dns_names import DNS_LABEL_RE, HOSTNAME_RE
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import (
-    is_sops_document,
-    is_sops_encrypted,
-    name_looks_secret,
-)
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_encrypted, name_looks_secret
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
-
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CLUSTER_FILE = "cluster.yaml"
 PROVIDERS = ("gcp", "aws", "azure", "kubeconfig")
@@ -64,7 +58,7 @@ HUB_REQUIRED_KEYS = ("name", "domain", "helm_chart", "helm_chart_values_files")
 HUB_KEYS = (*HUB_REQUIRED_KEYS, "display_name", "uptime_check", "domain_override_file", "chart_override")
 # Keys of a hub entry the toolkit does not act on (reported in fleet_hub_ignored_keys).
 HUB_IGNORED_KEYS = ("uptime_check", "domain_override_file", "chart_override")
-HOST_NAME_MODES = ("hub", "cluster_hub")
+HOST_NAME_MODES = ("cluster_hub", "hub")
 STAGES = ("staging", "production")
 
 _LITERAL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -91,6 +85,10 @@ class Problem:
     hub: str  # "hub 'x'" or "hubs 'a', 'b'" (problems of the cluster affect all its hubs)
     key: str
     message: str
+    # The names of the hubs of ``cluster`` it stops; empty when no hub can carry it (a hub entry
+    # without a name, a cluster file that is not readable, an option of the source): then the
+    # whole source fails.
+    hubs: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.file}: cluster {self.cluster!r}, {self.hub}: {self.key}: {self.message}"
@@ -200,11 +198,15 @@ class _ClusterReader:
     hub_names: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, hub: str, key: str, message: str) -> None:
-        self.problems.append(Problem(str(self.path), self.cluster, hub, key, message))
+    def add(self, hub: str, key: str, message: str, hubs: tuple[str, ...] = ()) -> None:
+        self.problems.append(Problem(str(self.path), self.cluster, hub, key, message, hubs))
+
+    def add_hub(self, name: str, label: str, key: str, message: str) -> None:
+        """A problem of one hub (``name`` empty: a hub entry without a name, no host to carry it)."""
+        self.add(label, key, message, (name,) if name else ())
 
     def add_cluster(self, key: str, message: str) -> None:
-        self.add(_hubs_label(self.hub_names), key, message)
+        self.add(_hubs_label(self.hub_names), key, message, tuple(self.hub_names))
 
     def is_encrypted(self, file_path: str) -> bool:
         if file_path not in self.sops_cache:
@@ -213,15 +215,8 @@ class _ClusterReader:
 
 
 def has_sops_metadata(path: str) -> bool:
-    """``sops_files.is_sops_encrypted`` with the C YAML parser for YAML and JSON files (a fleet has many)."""
-    if not path.lower().endswith((".yaml", ".yml", ".json")):
-        return is_sops_encrypted(path)
-    try:
-        with open(path, "rb") as handle:
-            data = yaml.load(handle, Loader=_SafeLoader)  # noqa: S506 - a safe loader (C or Python)
-    except Exception:  # any read or parse error means "not a sops document"; never show the content
-        return False
-    return is_sops_document(data)
+    """``sops_files.is_sops_encrypted``: sops metadata in any YAML or JSON formatting."""
+    return is_sops_encrypted(path)
 
 
 def _hub_names_of(data: Mapping[str, Any]) -> list[str]:
@@ -281,35 +276,35 @@ def _read_provider(reader: _ClusterReader, data: Mapping[str, Any]) -> tuple[str
     return provider, dict(block)
 
 
-def _check_hub_keys(reader: _ClusterReader, label: str, entry: Mapping[str, Any]) -> None:
+def _check_hub_keys(reader: _ClusterReader, name: str, label: str, entry: Mapping[str, Any]) -> None:
     for key in entry:
         if key not in HUB_KEYS:
-            reader.add(label, str(key), "unknown key of a hub; expected one of " + ", ".join(HUB_KEYS)
+            reader.add_hub(name, label, str(key), "unknown key of a hub; expected one of " + ", ".join(HUB_KEYS)
                        + _did_you_mean(str(key), HUB_KEYS))
     for key in HUB_REQUIRED_KEYS:
         if entry.get(key) in (None, "", []):
-            reader.add(label, key, "is missing or empty; every hub needs " + ", ".join(HUB_REQUIRED_KEYS))
+            reader.add_hub(name, label, key, "is missing or empty; every hub needs " + ", ".join(HUB_REQUIRED_KEYS))
 
 
-def _read_values_files(reader: _ClusterReader, label: str, value: object) -> tuple[str, ...]:
+def _read_values_files(reader: _ClusterReader, name: str, label: str, value: object) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        reader.add(label, "helm_chart_values_files", f"is a {type(value).__name__}; expected a list of file names "
+        reader.add_hub(name, label, "helm_chart_values_files", f"is a {type(value).__name__}; expected a list of file names "
                    "relative to cluster.yaml")
         return ()
     files: list[str] = []
     for index, item in enumerate(value):
         key = f"helm_chart_values_files[{index}]"
         if not isinstance(item, str) or not item:
-            reader.add(label, key, f"{item!r} is not a file name; expected a path relative to cluster.yaml")
+            reader.add_hub(name, label, key, f"{item!r} is not a file name; expected a path relative to cluster.yaml")
             continue
         full = str((reader.path.parent / item).resolve()) if not Path(item).is_absolute() else item
         if not Path(full).is_file():
-            reader.add(label, key, f"{item} does not exist (looked for {full})")
+            reader.add_hub(name, label, key, f"{item} does not exist (looked for {full})")
             continue
         if name_looks_secret(full) and not reader.is_encrypted(full):
-            reader.add(label, key, f"{item} is named like a secret but has no top-level 'sops' key: it may have "
+            reader.add_hub(name, label, key, f"{item} is named like a secret but has no top-level 'sops' key: it may have "
                        "leaked; expected a sops-encrypted file (sops --encrypt --in-place)")
             continue
         files.append(full)
@@ -324,30 +319,27 @@ def _read_hub(reader: _ClusterReader, index: int, entry: object, seen: dict[str,
     raw_name = entry.get("name")
     name = str(raw_name) if raw_name not in (None, "") else ""
     label = _hub_label(name) if name else f"hubs[{index}] (no name)"
-    _check_hub_keys(reader, label, entry)
-    ok = bool(name)
+    _check_hub_keys(reader, name, label, entry)
     if name and not DNS_LABEL_RE.match(name):
-        reader.add(label, "name", f"{name!r} is not valid; expected {DNS_LABEL_EXPECTED}, as it names the hub's "
+        reader.add_hub(name, label, "name", f"{name!r} is not valid; expected {DNS_LABEL_EXPECTED}, as it names the hub's "
                    "namespace")
-        ok = False
     if name and name in seen:
-        reader.add(label, "name", f"{name!r} is used by hubs[{seen[name]}] and hubs[{index}] of this cluster; "
+        reader.add_hub(name, label, "name", f"{name!r} is used by hubs[{seen[name]}] and hubs[{index}] of this cluster; "
                    "expected a unique name per cluster (it names the hub's namespace)")
-        ok = False
     elif name:
         seen[name] = index
     domain = str(entry.get("domain") or "")
     if domain and not HOSTNAME_RE.match(domain):
-        reader.add(label, "domain", f"{domain!r} is not valid; expected the hub's public host name in lower case")
+        reader.add_hub(name, label, "domain", f"{domain!r} is not valid; expected the hub's public host name in lower case")
     chart = str(entry.get("helm_chart") or "")
     if chart and chart not in HELM_CHARTS:
-        reader.add(label, "helm_chart", f"{chart!r} is not supported; expected one of " + ", ".join(HELM_CHARTS)
+        reader.add_hub(name, label, "helm_chart", f"{chart!r} is not supported; expected one of " + ", ".join(HELM_CHARTS)
                    + _did_you_mean(chart, HELM_CHARTS))
-    files = _read_values_files(reader, label, entry.get("helm_chart_values_files"))
-    if not ok:
+    files = _read_values_files(reader, name, label, entry.get("helm_chart_values_files"))
+    duplicate = bool(name) and seen.get(name) != index
+    if not name or duplicate:  # a second entry of a name: the first one's host carries the problem
         return None
-    # Kept even with problems (and then never used for the inventory), so the checks across
-    # clusters see every hub.
+    # Kept with its problems, which stop it (and only it) in the validate play.
     return FleetHub(name=name, domain=domain, helm_chart=chart, values_files=files,
                     display_name=str(entry.get("display_name") or ""),
                     ignored_keys=tuple(key for key in HUB_IGNORED_KEYS if key in entry))
@@ -401,7 +393,9 @@ def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None) -> 
 
 
 def host_name(cluster: str, hub: str, mode: str) -> str:
-    """The Ansible host name of a hub: the hub name, or ``<cluster>-<hub>``."""
+    """The Ansible host name of a hub: ``<cluster>-<hub>`` (mode ``cluster_hub``, the default: a
+    hub is its cluster and its name, and a host name never changes when another cluster gets a
+    hub of the same name), or the hub name (mode ``hub``, hub names unique across the fleet)."""
     return hub if mode == "hub" else f"{cluster}-{hub}"
 
 
@@ -409,13 +403,15 @@ _Users = dict[str, list[tuple["FleetCluster", "FleetHub"]]]
 
 
 def _duplicates(entries: _Users, key: str, describe: Callable[[str, FleetCluster, FleetHub], str],
-                expected: str) -> list[Problem]:
-    """A problem for every hub sharing ``key``'s value with others, naming the others."""
+                expected: str, *, per_hub: bool) -> list[Problem]:
+    """A problem for every hub sharing ``key``'s value with others, naming the others; ``per_hub``:
+    each hub's host carries it (else the hubs would be one host, and the source fails)."""
     problems: list[Problem] = []
     for value, users in entries.items():
         for cluster, hub in users if len(users) > 1 else ():
             others = "; ".join(describe(value, c, h) for c, h in users if (c, h) != (cluster, hub))
-            problems.append(Problem(cluster.file, cluster.name, _hub_label(hub.name), key, f"{others}; expected {expected}"))
+            problems.append(Problem(cluster.file, cluster.name, _hub_label(hub.name), key, f"{others}; expected {expected}",
+                                    (hub.name,) if per_hub else ()))
     return problems
 
 
@@ -426,7 +422,7 @@ def _check_across_clusters(clusters: list[FleetCluster], mode: str) -> list[Prob
     hosts: _Users = {}
     domains: _Users = {}
     for cluster in clusters:
-        if cluster.name in cluster_files_by_name:
+        if cluster.name in cluster_files_by_name:  # no host can carry it: the source fails
             problems.append(Problem(cluster.file, cluster.name, _hubs_label([h.name for h in cluster.hubs]), "name",
                                     f"cluster name {cluster.name!r} is also used by {cluster_files_by_name[cluster.name]}; "
                                     "expected a unique cluster name"))
@@ -445,13 +441,15 @@ def _check_across_clusters(clusters: list[FleetCluster], mode: str) -> list[Prob
     def domain_user(domain: str, cluster: FleetCluster, hub: FleetHub) -> str:
         return f"{domain!r} is also the domain of hub {hub.name!r} of cluster {cluster.name!r} ({cluster.file})"
 
-    problems += _duplicates(hosts, "name", host_user, "hub names unique across the fleet, as they are the inventory's "
-                            "host names (or the plugin option host_names: cluster_hub)")
-    problems += _duplicates(domains, "domain", domain_user, "one hub per domain")
+    expected_hosts = ("hub names unique across the fleet, as they are the inventory's host names (or the plugin "
+                      "option host_names: cluster_hub, the default)" if mode == "hub"
+                      else "host names <cluster>-<hub> unique across the fleet")
+    problems += _duplicates(hosts, "name", host_user, expected_hosts, per_hub=False)
+    problems += _duplicates(domains, "domain", domain_user, "one hub per domain", per_hub=True)
     return problems
 
 
-def load_fleet(config_dir: str | Path, host_names: str = "hub") -> Fleet:
+def load_fleet(config_dir: str | Path, host_names: str = "cluster_hub") -> Fleet:
     """Every cluster under ``config_dir`` (or its ``config/clusters``), with all problems found."""
     clusters_dir = clusters_dir_of(config_dir)
     fleet = Fleet(clusters_dir=str(clusters_dir))
@@ -470,7 +468,29 @@ def load_fleet(config_dir: str | Path, host_names: str = "hub") -> Fleet:
     return fleet
 
 
-def checked_fleet(config_dir: str | Path, host_names: str = "hub") -> Fleet:
+def problems_by_host(fleet: Fleet, problems: Iterable[Problem], mode: str) -> tuple[dict[str, list[Problem]], list[Problem]]:
+    """(host -> the problems that stop that hub, the problems no host can carry).
+
+    A problem of named hubs of a readable cluster stops those hubs only (each in the validate
+    play; the other hubs go on); a problem without such hubs (a hub entry without a name, a
+    cluster file that is not readable or names no valid cluster, two hubs that would be one host,
+    an option of the source) leaves no hub to stop, so the whole source fails with it.
+    """
+    hosts = {(cluster.name, hub.name): host_name(cluster.name, hub.name, mode)
+             for cluster in fleet.clusters for hub in cluster.hubs}
+    per_host: dict[str, list[Problem]] = {}
+    unplaced: list[Problem] = []
+    for problem in problems:
+        found = [hosts.get((problem.cluster, hub)) for hub in problem.hubs]
+        if not found or None in found:
+            unplaced.append(problem)
+            continue
+        for host in found:
+            per_host.setdefault(str(host), []).append(problem)
+    return per_host, unplaced
+
+
+def checked_fleet(config_dir: str | Path, host_names: str = "cluster_hub") -> Fleet:
     """``load_fleet``, raising ``FleetConfigError`` with every problem when there is any."""
     fleet = load_fleet(config_dir, host_names)
     if fleet.problems:
@@ -513,16 +533,16 @@ def kube_access(cluster: FleetCluster) -> dict[str, Any]:
     """
     block = cluster.provider_block
     directory = Path(cluster.directory)
-    credentials = block.get(PROVIDER_CREDENTIALS_KEY[cluster.provider])
+    credentials = block.get(PROVIDER_CREDENTIALS_KEY.get(cluster.provider, ""))
     credentials_file = str((directory / str(credentials)).resolve()) if credentials else ""
     kubeconfig, context, encrypted = "", "", False
     if cluster.provider == "gcp":
         location = block.get("zone") or block.get("region")
-        context = f"gke_{block['project']}_{location}_{block['cluster']}"
+        context = f"gke_{block.get('project')}_{location}_{block.get('cluster')}"
     elif cluster.provider == "aws":
-        context = f"arn:aws:eks:{block['region']}:{block['account']}:cluster/{block['clusterName']}"
+        context = f"arn:aws:eks:{block.get('region')}:{block.get('account')}:cluster/{block.get('clusterName')}"
     elif cluster.provider == "azure":
-        context = str(block["cluster"])
+        context = str(block.get("cluster"))
     elif credentials_file and Path(credentials_file).is_file() and has_sops_metadata(credentials_file):
         context, encrypted = cluster.name, True
     else:
@@ -564,7 +584,7 @@ def hub_variables(hub: FleetHub, *, staging_pattern: str = "staging",
         "hub_stage": stage,
         "fleet_hub_stage_source": source,
         "hub_values_files": [*prepend_values_files, *hub.values_files],
-        "hub_dask_gateway_enabled": HELM_CHARTS[hub.helm_chart],
+        "hub_dask_gateway_enabled": HELM_CHARTS.get(hub.helm_chart, False),
         "fleet_helm_chart": hub.helm_chart,
     }
     if hub.display_name:

@@ -37,6 +37,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secr
     missing_secret_keys,
     release_values,
     required_secret_keys,
+    without_build_wiring,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import (
     Layer,
@@ -59,7 +60,7 @@ class Rendering:
     with the layers they were merged from (for messages naming the file that set a value)."""
 
     model: HubModel
-    registry: RegistryView
+    registry: RegistryView | None  # None: the hub builds no images
     layers: list[Layer]
     values: dict[str, dict[str, Any]]
     decrypted: bool
@@ -96,13 +97,15 @@ def render_model(variables: dict[str, Any], definition: object, *, base_dir: str
         model = build_model(variables, base_dir=base_dir)
     except HubModelError as error:
         raise RenderError(str(error), errors=error.errors, hub=error.hub) from None
-    if not isinstance(definition, dict):
-        raise RenderError(f"hub {model.hub.name!r}: registry_definition: is missing; expected the fact the "
-                          "registry role sets for the hub")
-    try:
-        registry = registry_view(definition, model.hub.name)
-    except ValueError as error:
-        raise RenderError(str(error)) from None
+    registry: RegistryView | None = None
+    if model.hub.image_building:  # a hub that builds no images has no registry: a definition is not used
+        if not isinstance(definition, dict) or not definition:
+            raise RenderError(f"hub {model.hub.name!r}: registry_definition: is missing; expected the fact the "
+                              "registry role sets for a hub that builds images")
+        try:
+            registry = registry_view(definition, model.hub.name)
+        except ValueError as error:
+            raise RenderError(str(error)) from None
     if decrypt and any(f.encrypted for f in model.values_files):
         try:
             model = decrypt_values_files(model, lambda path: sops_decrypt(path, binary=sops_binary, env=env))
@@ -151,6 +154,8 @@ def final_values(rendering: Rendering, secrets: dict[str, Any], secrets_source: 
                  releases: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Each release's final values (rendered values, the secret values file on top), checked."""
     wanted = [str(r) for r in releases or rendering.values]
+    if not rendering.model.hub.image_building:
+        secrets = without_build_wiring(secrets)
     final = {key: release_values(rendering.values[key], secrets, key) for key in wanted if key in rendering.values}
     check_final(rendering, secrets, secrets_source, final)
     return final

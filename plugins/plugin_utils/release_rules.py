@@ -188,8 +188,9 @@ def _shown(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else f"a {type_name(value)}"
 
 
-def check_pull_secret(report: Report, model: HubModel, final: Mapping[str, Mapping[str, Any]], registry: RegistryView) -> None:
-    if not registry.pull_secret_required:
+def check_pull_secret(report: Report, model: HubModel, final: Mapping[str, Mapping[str, Any]],
+                      registry: RegistryView | None) -> None:
+    if registry is None or not registry.pull_secret_required:
         return
     wanted = {"create": True, "registry": registry.host, "username": registry.username}
     for key, value in wanted.items() if "jupyterhub" in final else ():
@@ -359,8 +360,8 @@ def check_secret_sections(errs: Errors, source: str, content: Mapping[str, Any])
             errs.add(f"{source}: {key}", f"is a {type_name(section)}", "a mapping of helm values")
 
 
-def check_final_values(model: HubModel, registry: RegistryView, layers: list[Layer], final: Mapping[str, Mapping[str, Any]],
-                       schemas: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+def check_final_values(model: HubModel, registry: RegistryView | None, layers: list[Layer],
+                       final: Mapping[str, Mapping[str, Any]], schemas: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
     """Every problem of the releases' final values (``final``: values per release key), each
     message naming the hub, the layer that set the value and the key path."""
     errs = Errors(hub=model.hub.name)
@@ -369,7 +370,7 @@ def check_final_values(model: HubModel, registry: RegistryView, layers: list[Lay
     report = Report(errs, layers)
     if "jupyterhub" in final:
         check_login(report, model, final["jupyterhub"])
-    if "binderhub-service" in final:
+    if "binderhub-service" in final and registry is not None:
         check_binderhub(report, final["binderhub-service"], registry)
         if "jupyterhub" in final:
             check_built_images_launchable(report, final["jupyterhub"], final["binderhub-service"])

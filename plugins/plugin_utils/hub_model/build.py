@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.clust
     read_hub,
     read_max_parallel,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.image_building import read_image_building
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import (
     BinderHubSettings,
     Cluster,
@@ -83,6 +85,8 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
     cluster = read_cluster(errs, variables)
     read_max_parallel(errs, value_of(variables, "cluster_max_parallel_deploys"))
     jupyterhub = read_jupyterhub(errs, variables, cluster)
+    building = read_image_building(errs, value_of(variables, "hub_image_building"), jupyterhub.profiles)
+    hub = dataclasses.replace(hub, image_building=building)
     binderhub = read_binderhub_service(errs, variables, cluster)
     charts = read_str(errs, "hub_charts_dir", value_of(variables, "hub_charts_dir"))
     if charts and not Path(charts).is_absolute():

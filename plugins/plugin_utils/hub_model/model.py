@@ -38,6 +38,8 @@ class Hub:
     stage: str
     charts_source: str
     dask_gateway_enabled: bool
+    # Builds images from repositories: a registry and a BinderHub release (hub_model/image_building.py).
+    image_building: bool = True
 
 
 @dataclass(frozen=True)

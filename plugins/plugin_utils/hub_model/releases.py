@@ -94,7 +94,8 @@ def read_release(errs: Errors, variables: Mapping[str, Any], prefix: str, chart:
 
 
 def read_releases(errs: Errors, variables: Mapping[str, Any], hub: Hub, charts_dir: str) -> dict[str, Release]:
-    keys = ["jupyterhub", "binderhub-service"] + (["dask-gateway"] if hub.dask_gateway_enabled else [])
+    keys = (["jupyterhub"] + (["binderhub-service"] if hub.image_building else [])
+            + (["dask-gateway"] if hub.dask_gateway_enabled else []))
     releases = {key: read_release(errs, variables, RELEASE_PREFIXES[key], key, hub, charts_dir) for key in keys}
     names = [r.name for r in releases.values()]
     if len(set(names)) != len(names):

@@ -16,11 +16,11 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.wiri
 )
 
 
-def dask_gateway_values(model: HubModel, registry: RegistryView) -> dict[str, Any]:
+def dask_gateway_values(model: HubModel, registry: RegistryView | None) -> dict[str, Any]:
     """Values of the ``dask-gateway`` release, authenticating users with the hub."""
     user, core = node_selector(model, "user"), node_selector(model, "core")
     backend: dict[str, Any] = {}
-    if registry.pull_secret_required:
+    if registry is not None and registry.pull_secret_required:
         # The jupyterhub chart injects its pull secret only into its own pods.
         backend["imagePullSecrets"] = [{"name": image_pull_secret_name(model.releases["jupyterhub"].name)}]
     if user:

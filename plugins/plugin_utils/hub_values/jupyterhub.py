@@ -161,17 +161,16 @@ def nfs_objects(model: HubModel) -> list[dict[str, Any]]:
 
 
 def hub_services(model: HubModel) -> dict[str, Any]:
-    services: dict[str, Any] = {
-        BINDER_SERVICE: {
+    # No URL, no OAuth client: only an API token (from the secret values file) for the smoke check.
+    services: dict[str, Any] = {SMOKE_SERVICE: {"display": False}}
+    if model.hub.image_building:
+        services[BINDER_SERVICE] = {
             "url": binder_url(model),
             "oauth_client_id": BINDER_OAUTH_CLIENT_ID,
             "oauth_redirect_uri": binder_oauth_redirect_uri(model),
             "oauth_no_confirm": True,
             "display": False,
-        },
-        # No URL, no OAuth client: only an API token (from the secret values file) for the smoke check.
-        SMOKE_SERVICE: {"display": False},
-    }
+        }
     if model.hub.dask_gateway_enabled:
         services[DASK_GATEWAY_SERVICE] = {
             "url": f"http://{dask_gateway_traefik_address(model)}",
@@ -211,8 +210,9 @@ def ingress_values(model: HubModel) -> dict[str, Any]:
     return values
 
 
-def jupyterhub_values(model: HubModel, registry: RegistryView) -> dict[str, Any]:
-    """Values of the ``jupyterhub`` release (z2jh 4.x)."""
+def jupyterhub_values(model: HubModel, registry: RegistryView | None) -> dict[str, Any]:
+    """Values of the ``jupyterhub`` release (z2jh 4.x); ``registry`` None: the hub builds no images,
+    so no ``binder`` service, scope or pull secret of built images."""
     values: dict[str, Any] = {
         "hub": {
             "image": dict(model.jupyterhub.hub_image),
@@ -222,6 +222,9 @@ def jupyterhub_values(model: HubModel, registry: RegistryView) -> dict[str, Any]
                 "user": {
                     "description": "What every user may do: their own resources, and use BinderHub",
                     "scopes": ["self", f"access:services!service={BINDER_SERVICE}"],
+                } if model.hub.image_building else {
+                    "description": "What every user may do: their own resources",
+                    "scopes": ["self"],
                 },
                 SMOKE_SERVICE: {
                     "description": "The smoke check: create, start, stop and delete the smoke-test user only",
@@ -240,7 +243,7 @@ def jupyterhub_values(model: HubModel, registry: RegistryView) -> dict[str, Any]
     if model.hub.dask_gateway_enabled:
         values["singleuser"]["extraEnv"] = dask_gateway_singleuser_env(model)
         values["singleuser"]["networkPolicy"] = {"egress": [dask_gateway_proxy_egress(model)]}
-    if registry.pull_secret_required:
+    if registry is not None and registry.pull_secret_required:
         values["imagePullSecret"] = {"create": True, "registry": registry.host, "username": registry.username}
     if model.jupyterhub.ingress.enabled:
         values["ingress"] = ingress_values(model)

@@ -25,21 +25,30 @@ def layer_values(toolkit: Mapping[str, Mapping[str, Any]], files: list[Mapping[s
 
 
 
-def toolkit_values(model: HubModel, registry: RegistryView) -> dict[str, dict[str, Any]]:
-    values = {
-        "jupyterhub": jupyterhub_values(model, registry),
-        "binderhub-service": binderhub_service_values(model, registry),
-    }
+def toolkit_values(model: HubModel, registry: RegistryView | None) -> dict[str, dict[str, Any]]:
+    """Values per release; ``registry`` is None for a hub that builds no images (no BinderHub)."""
+    values = {"jupyterhub": jupyterhub_values(model, registry)}
+    if registry is not None and "binderhub-service" in model.releases:
+        values["binderhub-service"] = binderhub_service_values(model, registry)
     if model.hub.dask_gateway_enabled:
         values["dask-gateway"] = dask_gateway_values(model, registry)
     return values
 
 
-def render_values(model: HubModel, registry: RegistryView) -> dict[str, dict[str, Any]]:
+def unused_sections(model: HubModel) -> list[str]:
+    """``<file>: <section>`` for each values file section of a release the hub does not deploy
+    (``binderhub-service`` of a hub that builds no images, ``dask-gateway`` without
+    ``hub_dask_gateway_enabled``): not deployed, and said so (``hub_preflight`` warns)."""
+    return [f"{f.path}: {key}" for f in model.values_files for key in f.content
+            if key not in model.releases and f.content.get(key) not in (None, {})]
+
+
+def render_values(model: HubModel, registry: RegistryView | None) -> dict[str, dict[str, Any]]:
     """Values per release key (``jupyterhub``, ``binderhub-service``, ``dask-gateway``).
 
     A values file's section for a release the hub does not deploy (``dask-gateway``
-    without ``hub_dask_gateway_enabled``) is dropped.
+    without ``hub_dask_gateway_enabled``, ``binderhub-service`` of a hub that builds no images)
+    is not deployed (``unused_sections`` names them).
     """
     layered = layer_values(toolkit_values(model, registry), [f.content for f in model.values_files])
     return {key: layered.get(key, {}) for key in model.releases}

@@ -4,6 +4,7 @@ the file's section merged on top (by the roles, in memory).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,15 +19,28 @@ BINDER_TOKEN_KEY = "jupyterhub.hub.services.binder.apiToken"  # noqa: S105 - a k
 SMOKE_TOKEN_KEY = "jupyterhub.hub.services.hub-smoke.apiToken"  # noqa: S105 - a key path, not a secret
 
 
-def required_secret_keys(model: HubModel, registry: RegistryView) -> list[str]:
-    """Dotted keys the hub's secret values file must hold for its releases to work."""
-    keys = [BINDER_TOKEN_KEY]
+def required_secret_keys(model: HubModel, registry: RegistryView | None) -> list[str]:
+    """Dotted keys the hub's secret values file must hold for its releases to work (a hub that
+    builds no images: no binder token, no registry credentials)."""
+    keys = [BINDER_TOKEN_KEY] if registry is not None else []
     if model.jupyterhub.auth.type != "dummy":
         keys.append(f"jupyterhub.hub.config.{AUTHENTICATOR_CLASS_NAMES[model.jupyterhub.auth.type]}.client_secret")
-    if registry.pull_secret_required:
+    if registry is not None and registry.pull_secret_required:
         keys.append("jupyterhub.imagePullSecret.password")
-    keys += ["binderhub-service.config.DockerRegistry.password", "binderhub-service.buildPodsRegistryCredentials.password"]
+    if registry is not None:
+        keys += ["binderhub-service.config.DockerRegistry.password",
+                 "binderhub-service.buildPodsRegistryCredentials.password"]
     return keys
+
+
+def without_build_wiring(secret_values: Mapping[str, Any]) -> dict[str, Any]:
+    """The secret values of a hub that builds no images: without the binder service's token (a
+    file written while the hub built images keeps it; the hub must not get a ``binder`` service)."""
+    content = copy.deepcopy(dict(secret_values or {}))
+    services = get_path(content, "jupyterhub.hub.services")
+    if isinstance(services, dict):
+        services.pop("binder", None)
+    return content
 
 
 
