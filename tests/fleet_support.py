@@ -8,6 +8,7 @@ kubeconfig cluster's credentials file) are generated here, encrypted to an age k
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -25,14 +26,18 @@ VENV_BIN = ROOT / ".venv" / "bin"
 SOPS = VENV_BIN / "sops"
 CLUSTERS = Path("config") / "clusters"
 
-# The sample fleet: cluster -> (provider, hubs).
+# The sample fleet: cluster -> (provider, hubs). "staging" is a hub of two clusters.
 SAMPLE_CLUSTERS = {
     "gke-atlas": ("gcp", ("atlas-staging", "climate", "ocean")),
     "eks-bering": ("aws", ("bering-staging", "course", "glacier")),
-    "aks-coral": ("azure", ("bio",)),
+    "aks-coral": ("azure", ("bio", "staging")),
     "onprem-delta": ("kubeconfig", ("delta-binder",)),
+    "3-fjord": ("aws", ("staging", "prod")),
 }
-SAMPLE_HUBS = sorted(hub for _, hubs in SAMPLE_CLUSTERS.values() for hub in hubs)
+# The inventory's hosts: <cluster>-<hub> (the plugin's default host_names).
+SAMPLE_HOSTS = sorted(f"{cluster}-{hub}" for cluster, (_, hubs) in SAMPLE_CLUSTERS.items() for hub in hubs)
+# Hosts whose hubs build no images (no option with dynamic_image_building; aks-coral's says so).
+NON_BUILDING_HOSTS = ("3-fjord-staging", "aks-coral-staging", "eks-bering-course")
 
 
 @dataclass(frozen=True)
@@ -72,18 +77,21 @@ def write_sops_config(directory: Path, key: AgeKey) -> Path:
 def sops_encrypt_to(path: Path, content: dict[str, Any], key: AgeKey) -> None:
     """Write ``content`` to ``path`` encrypted by sops (the plaintext only goes through a pipe)."""
     kind = "json" if path.suffix == ".json" else "yaml"
-    text = yaml.safe_dump(content) if kind == "yaml" else __import__("json").dumps(content)
+    text = yaml.safe_dump(content) if kind == "yaml" else json.dumps(content)
     proc = subprocess.run(
         [str(SOPS), "--encrypt", "--age", key.recipient, "--input-type", kind, "--output-type", kind,
          "--filename-override", str(path), "/dev/stdin"],
         input=text, capture_output=True, text=True, env=sops_env(key), check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"sops could not encrypt {path}: {proc.stderr}")
-    path.write_text(proc.stdout)
+    text = proc.stdout
+    if kind == "json":  # as people keep them: indented with tabs (not YAML any more)
+        text = json.dumps(json.loads(text), indent="\t") + "\n"
+    path.write_text(text)
 
 
 def sops_decrypt(path: Path, key: AgeKey) -> dict[str, Any]:
-    proc = subprocess.run([str(SOPS), "--decrypt", str(path)], capture_output=True, text=True,
+    proc = subprocess.run([str(SOPS), "--decrypt", "--output-type", "yaml", str(path)], capture_output=True, text=True,
                           env=sops_env(key), check=True)
     return yaml.safe_load(proc.stdout)
 
@@ -183,7 +191,7 @@ def _provider_block_missing(fleet: Path) -> Expected:
 
 def _provider_block_key_missing(fleet: Path) -> Expected:
     _edit_cluster(fleet, "aks-coral", lambda d: d["azure"].pop("resource_group"))
-    return Expected("aks-coral/cluster.yaml", "aks-coral", "hub 'bio'", "azure.resource_group", ("is missing",))
+    return Expected("aks-coral/cluster.yaml", "aks-coral", "hubs 'bio', 'staging'", "azure.resource_group", ("is missing",))
 
 
 def _duplicate_hub_in_cluster(fleet: Path) -> Expected:
@@ -252,7 +260,7 @@ def _duplicate_domain(fleet: Path) -> Expected:
 
 def _cluster_name_invalid(fleet: Path) -> Expected:
     _edit_cluster(fleet, "aks-coral", lambda d: d.update(name="Aks Coral"))
-    return Expected("aks-coral/cluster.yaml", "Aks Coral", "hub 'bio'", "name", ("DNS label",))
+    return Expected("aks-coral/cluster.yaml", "Aks Coral", "hubs 'bio', 'staging'", "name", ("DNS label",))
 
 
 def _cluster_yaml_undefined_alias(fleet: Path) -> Expected:
@@ -265,7 +273,7 @@ def _cluster_yaml_undefined_alias(fleet: Path) -> Expected:
 def _cluster_yaml_duplicate_key(fleet: Path) -> Expected:
     path = _cluster_path(fleet, "aks-coral")
     path.write_text(path.read_text() + "provider: azure\n")
-    return Expected("aks-coral/cluster.yaml", "aks-coral", "hub 'bio'", "-",
+    return Expected("aks-coral/cluster.yaml", "aks-coral", "hubs 'bio', 'staging'", "-",
                     ("is not valid YAML: found duplicate key 'provider' (first at line",))
 
 

@@ -27,8 +27,9 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secr
 from fleet_support import (
     BAD_CASES,
     CLUSTERS,
+    NON_BUILDING_HOSTS,
     SAMPLE_CLUSTERS,
-    SAMPLE_HUBS,
+    SAMPLE_HOSTS,
     AgeKey,
     Expected,
     make_age_key,
@@ -48,7 +49,9 @@ from hub_support import (
 from support import ROOT, VENV_BIN, project_env, run_playbook, secret_strings
 
 LOCAL_VALUES = ROOT / "inventories" / "local" / "values" / "local-cluster.values.yaml"
-E2E_HUB = "delta-binder"  # a hub name nobody else's tests deploy
+E2E_HUB = "delta-binder"  # a hub name nobody else's tests deploy (its namespace)
+E2E_HOST = f"onprem-delta-{E2E_HUB}"
+STAGING_HOSTS = {"gke-atlas-atlas-staging", "eks-bering-bering-staging", "aks-coral-staging", "3-fjord-staging"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -122,14 +125,14 @@ def test_graph_shows_providers_clusters_hubs_and_stages(sample_fleet: Path) -> N
     for cluster, (provider, hubs) in SAMPLE_CLUSTERS.items():
         group = "@cluster_" + cluster.replace("-", "_")
         assert group in children[f"@provider_{provider}"], proc.stdout
-        assert children[group] == set(hubs), proc.stdout
-    assert children["@stage_staging"] == {"atlas-staging", "bering-staging"}
-    assert children["@stage_production"] == set(SAMPLE_HUBS) - {"atlas-staging", "bering-staging"}
+        assert children[group] == {f"{cluster}-{hub}" for hub in hubs}, proc.stdout
+    assert children["@stage_staging"] == STAGING_HOSTS
+    assert children["@stage_production"] == set(SAMPLE_HOSTS) - STAGING_HOSTS
 
 
 def test_host_shows_hub_variables_and_where_the_stage_came_from(sample_fleet: Path) -> None:
     clusters = sample_fleet / CLUSTERS
-    staging = host_vars(sample_fleet / "hubs.fleet.yml", "atlas-staging")
+    staging = host_vars(sample_fleet / "hubs.fleet.yml", "gke-atlas-atlas-staging")
     assert staging["hub_name"] == staging["hub_namespace"] == "atlas-staging"
     assert staging["hub_domain"] == "staging.atlas.hubs.example.org"
     assert staging["hub_stage"] == "staging"
@@ -147,7 +150,7 @@ def test_host_shows_hub_variables_and_where_the_stage_came_from(sample_fleet: Pa
     # group_vars beside the source add what the layout does not carry
     assert staging["registry_type"] == "gcp" and staging["jupyterhub_auth"]["type"] == "github"
 
-    course = host_vars(sample_fleet / "hubs.fleet.yml", "course")
+    course = host_vars(sample_fleet / "hubs.fleet.yml", "eks-bering-course")
     assert course["hub_stage"] == "production"
     assert course["fleet_hub_stage_source"] == "name does not contain 'staging' (imported convention)"
     # listed order kept, a shared secret file first
@@ -156,13 +159,13 @@ def test_host_shows_hub_variables_and_where_the_stage_came_from(sample_fleet: Pa
     assert course["cluster_kube_context"] == "arn:aws:eks:us-west-2:111122223333:cluster/bering"
     assert course["jupyterhub_auth"]["type"] == "cilogon"  # host_vars beside the source
 
-    climate = host_vars(sample_fleet / "hubs.fleet.yml", "climate")
+    climate = host_vars(sample_fleet / "hubs.fleet.yml", "gke-atlas-climate")
     assert climate["hub_dask_gateway_enabled"] is True and climate["fleet_helm_chart"] == "daskhub"
 
-    bio = host_vars(sample_fleet / "hubs.fleet.yml", "bio")
+    bio = host_vars(sample_fleet / "hubs.fleet.yml", "aks-coral-bio")
     assert bio["cluster_provider"] == "azure" and bio["cluster_kube_context"] == "coral-aks"
 
-    delta = host_vars(sample_fleet / "hubs.fleet.yml", E2E_HUB)
+    delta = host_vars(sample_fleet / "hubs.fleet.yml", E2E_HOST)
     assert delta["cluster_provider"] == "kubeconfig"
     # the credentials file is sops-encrypted, so helm cannot read it: a named context instead
     assert delta["fleet_cluster_kubeconfig_encrypted"] is True
@@ -186,12 +189,12 @@ def test_a_fleet_directory_works_as_the_source(sample_fleet: Path, tmp_path: Pat
     shutil.copytree(sample_fleet, bare)
     (bare / "hubs.fleet.yml").unlink()
     listing = inventory_list(bare)
-    assert sorted(listing["_meta"]["hostvars"]) == SAMPLE_HUBS
-    assert listing["_meta"]["hostvars"]["ocean"]["registry_type"] == "gcp"  # bare/group_vars loaded
+    assert sorted(listing["_meta"]["hostvars"]) == SAMPLE_HOSTS
+    assert listing["_meta"]["hostvars"]["gke-atlas-ocean"]["registry_type"] == "gcp"  # bare/group_vars loaded
     proc = ansible_inventory("-i", str(bare), "--graph")
     assert "Failed to parse" not in proc.stderr, proc.stderr
     # the directory with its source file: the source file's options win, nothing read twice
-    assert sorted(inventory_list(sample_fleet)["_meta"]["hostvars"]) == SAMPLE_HUBS
+    assert sorted(inventory_list(sample_fleet)["_meta"]["hostvars"]) == SAMPLE_HOSTS
 
 
 def test_a_broken_fleet_directory_adds_nothing_and_says_why(sample_fleet: Path, tmp_path: Path) -> None:
@@ -199,11 +202,11 @@ def test_a_broken_fleet_directory_adds_nothing_and_says_why(sample_fleet: Path, 
     bare = tmp_path / "fleet"
     shutil.copytree(sample_fleet, bare)
     (bare / "hubs.fleet.yml").unlink()
-    (bare / CLUSTERS / "gke-atlas" / "ocean.values.yaml").unlink()
+    BAD_CASES["missing-name"](bare)  # a hub entry without a name: no hub to stop, the fleet fails
     proc = ansible_inventory("-i", str(bare), "--list")
     assert proc.returncode == 0, proc.stderr
     assert f"[ERROR]: hub_fleet_config: no hubs added from {bare}" in proc.stderr
-    assert proc.stderr.count("ocean.values.yaml does not exist") == 1, proc.stderr
+    assert proc.stderr.count("hubs[2] (no name): name: is missing") == 1, proc.stderr
     listing = json.loads(proc.stdout)
     assert set(listing) <= {"_meta", "all", "ungrouped"}, sorted(listing)
     assert not listing["_meta"]["hostvars"]
@@ -230,13 +233,13 @@ def test_overrides_point_every_cluster_at_one_kubeconfig(sample_fleet: Path, tmp
         "kubeconfig_overrides": {"aks-coral": {"kubeconfig": "/elsewhere/aks.yaml", "context": "aks"}},
         "prepend_values_files": ["cluster-defaults.values.yaml"],
         "staging_pattern": "^(atlas|course)",
-        "hub_vars": {"bering-staging": {"hub_stage": "production"}},
+        "hub_vars": {"eks-bering-bering-staging": {"hub_stage": "production"}},
         "cluster_vars": {"gke-atlas": {"cluster_node_pools": {"core": {"pool": "core"}, "user": {"pool": "user"}}}},
         "provider_vars": {"aws": {"registry_type": "quay"}},
         "fleet_vars": {"hub_charts_source": "directory", "hub_charts_dir": str(SHARED_CHARTS)},
     })
     hostvars = inventory_list(source)["_meta"]["hostvars"]
-    for hub in SAMPLE_HUBS:
+    for hub in SAMPLE_HOSTS:
         variables = hostvars[hub]
         assert variables["cluster_local"] is True
         assert variables["hub_charts_source"] == "directory"
@@ -247,43 +250,58 @@ def test_overrides_point_every_cluster_at_one_kubeconfig(sample_fleet: Path, tmp
         else:
             assert (variables["cluster_kubeconfig"], variables["cluster_kube_context"]) == (
                 str(tmp_path / "src" / "kube" / "config"), "")
-    assert hostvars["ocean"]["cluster_node_pools"]["core"] == {"pool": "core"}
-    assert hostvars["course"]["registry_type"] == "quay"
+    assert hostvars["gke-atlas-ocean"]["cluster_node_pools"]["core"] == {"pool": "core"}
+    assert hostvars["eks-bering-course"]["registry_type"] == "quay"
     # a regular expression as the convention, and an explicit stage that says so
-    assert hostvars["atlas-staging"]["hub_stage"] == "staging"
-    assert hostvars["course"]["hub_stage"] == "staging"
-    assert hostvars["course"]["fleet_hub_stage_source"] == "name matches the pattern '^(atlas|course)' (imported convention)"
-    assert hostvars["bering-staging"]["hub_stage"] == "production"
-    assert hostvars["bering-staging"]["fleet_hub_stage_source"] == (
-        "hub_vars.bering-staging.hub_stage of the inventory source (explicit)")
+    assert hostvars["gke-atlas-atlas-staging"]["hub_stage"] == "staging"
+    assert hostvars["eks-bering-course"]["hub_stage"] == "staging"
+    assert hostvars["eks-bering-course"]["fleet_hub_stage_source"] == (
+        "name matches the pattern '^(atlas|course)' (imported convention)")
+    assert hostvars["eks-bering-bering-staging"]["hub_stage"] == "production"
+    assert hostvars["eks-bering-bering-staging"]["fleet_hub_stage_source"] == (
+        "hub_vars.eks-bering-bering-staging.hub_stage of the inventory source (explicit)")
 
 
-def test_cluster_hub_host_names_allow_a_staging_hub_per_cluster(sample_fleet: Path, tmp_path: Path) -> None:
-    fleet = tmp_path / "fleet"
-    shutil.copytree(sample_fleet, fleet)
-    for cluster in ("gke-atlas", "eks-bering"):
-        path = fleet / CLUSTERS / cluster / "cluster.yaml"
-        data = yaml.safe_load(path.read_text())
-        data["hubs"][0]["name"] = "staging"
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-    default = write_source(tmp_path / "a", {"config_dir": str(fleet)})
-    proc = ansible_inventory("-i", str(default), "--graph")
-    assert "hub name 'staging' is also used by cluster 'eks-bering'" in proc.stderr
-    assert "host_names: cluster_hub" in proc.stderr
-    source = write_source(tmp_path / "b", {"config_dir": str(fleet), "host_names": "cluster_hub"})
-    hostvars = inventory_list(source)["_meta"]["hostvars"]
-    assert {"gke-atlas-staging", "eks-bering-staging", "gke-atlas-ocean", "onprem-delta-delta-binder"} <= set(hostvars)
-    assert hostvars["gke-atlas-staging"]["hub_name"] == "staging"
-    assert hostvars["gke-atlas-staging"]["hub_namespace"] == "staging"
-    assert hostvars["gke-atlas-staging"]["hub_stage"] == "staging"
+def test_repeated_hub_names_load_by_default_with_the_incumbents_names(sample_fleet: Path, tmp_path: Path) -> None:
+    """Hub names repeat across clusters (staging on aks-coral and 3-fjord): every hub loads, as host
+    <cluster>-<hub>, its namespace, release and secret file named as the incumbent names them."""
+    hostvars = inventory_list(sample_fleet / "hubs.fleet.yml")["_meta"]["hostvars"]
+    assert sorted(hostvars) == SAMPLE_HOSTS
+    for host, cluster in (("aks-coral-staging", "aks-coral"), ("3-fjord-staging", "3-fjord")):
+        variables = hostvars[host]
+        assert (variables["hub_name"], variables["hub_namespace"], variables["jupyterhub_release_name"]) == (
+            "staging", "staging", "staging")
+        assert variables["cluster_name"] == cluster and variables["hub_stage"] == "staging"
+        assert variables["secrets_dir"] == str(sample_fleet / CLUSTERS / cluster)
+        assert variables["hub_domain"].startswith("staging.")
+    # The other naming, for fleets whose hub names are unique, refuses them (no hub could be one host).
+    source = write_source(tmp_path, {"config_dir": str(sample_fleet), "host_names": "hub"})
+    proc = ansible_inventory("-i", str(source), "--graph")
+    assert proc.returncode != 0
+    assert "hub name 'staging' is also used by cluster '3-fjord'" in proc.stderr
+    assert "host_names: cluster_hub, the default" in proc.stderr
+
+
+def test_the_validate_play_takes_repeated_hub_names_on_different_clusters(sample_fleet: Path) -> None:
+    """The duplicate check's identity is cluster + hub name (+ namespace per cluster)."""
+    from ansible_collections.imagebuilding.hubs.plugins.filter.hub_duplicates import hub_duplicates
+
+    hostvars = inventory_list(sample_fleet / "hubs.fleet.yml")["_meta"]["hostvars"]
+    assert hub_duplicates(SAMPLE_HOSTS, hostvars) == {}
+    same_cluster = {**hostvars, "3-fjord-staging": {**hostvars["3-fjord-staging"], "cluster_name": "aks-coral",
+                                                     "secrets_dir": "/elsewhere"}}
+    found = hub_duplicates(SAMPLE_HOSTS, same_cluster)
+    assert set(found) == {"aks-coral-staging", "3-fjord-staging"}
+    assert "hub_name: 'staging' is also the hub_name of host(s) '3-fjord-staging' on cluster 'aks-coral'" in (
+        found["aks-coral-staging"][0])
 
 
 def test_options_naming_what_the_fleet_lacks_are_refused(sample_fleet: Path, tmp_path: Path) -> None:
     source = write_source(tmp_path, {"config_dir": str(sample_fleet), "cluster_vars": {"gke-atlsa": {}},
-                                     "hub_vars": {"ocean": {"hub_stage": "canary"}}})
+                                     "hub_vars": {"gke-atlas-ocean": {"hub_stage": "canary"}}})
     proc = ansible_inventory("-i", str(source), "--graph")
     assert "cluster_vars.gke-atlsa: 'gke-atlsa' is not in the fleet" in proc.stderr
-    assert "hub_vars.ocean.hub_stage: 'canary' is not a stage" in proc.stderr
+    assert "hub_vars.gke-atlas-ocean.hub_stage: 'canary' is not a stage" in proc.stderr
 
 
 def test_stage_convention() -> None:
@@ -308,31 +326,63 @@ def _problem_matches(problem: str, clusters_dir: Path, expected: Expected) -> bo
 def test_validation_rule(case: str, sample_fleet: Path, tmp_path: Path) -> None:
     fleet = tmp_path / "fleet"
     expected = make_bad_fleet(sample_fleet, fleet, case)
-    problems = [str(problem) for problem in load_fleet(fleet).problems]
+    problems = [str(problem) for problem in load_fleet(fleet, "hub" if case == "duplicate-hub-across-fleet" else
+                                                        "cluster_hub").problems]
     assert any(_problem_matches(p, fleet / CLUSTERS, expected) for p in problems), "\n".join(problems)
 
 
-def test_every_problem_of_every_hub_is_reported_at_once(sample_fleet: Path, tmp_path: Path) -> None:
-    """Problems in several clusters and in hubs after the first are all listed in one error."""
+def test_a_hubs_problems_stop_that_hub_only_each_named_once(sample_fleet: Path, tmp_path: Path) -> None:
+    """Problems of hubs in several clusters: those hubs load with their problems (fleet_problems) and
+    fail the validate play, the others load clean; nothing is dropped without a word."""
     fleet = tmp_path / "fleet"
     shutil.copytree(sample_fleet, fleet)
-    cases = ("values-file-missing", "secret-not-encrypted", "provider-block-key-missing", "duplicate-domain",
-             "hub-name-not-dns-label")
-    expectations = [BAD_CASES[case](fleet) for case in cases]
-    env = project_env(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED="true")
-    proc = ansible_inventory("-i", str(fleet / "hubs.fleet.yml"), "--graph", env=env)
-    assert proc.returncode != 0
-    problems = [line[2:] for line in proc.stderr.splitlines() if line.startswith("- /")]
-    for expected in expectations:
-        assert any(_problem_matches(p, fleet / CLUSTERS, expected) for p in problems), (expected, proc.stderr)
-    assert not any(host in proc.stdout for host in SAMPLE_HUBS)
+    cases = {"values-file-missing": "gke-atlas-ocean", "secret-not-encrypted": "gke-atlas-climate",
+             "provider-block-key-missing": "aks-coral-bio", "duplicate-domain": "onprem-delta-delta-binder",
+             "hub-name-not-dns-label": "eks-bering-Glacier_Lab"}
+    expectations = {host: BAD_CASES[case](fleet) for case, host in cases.items()}
+    proc = ansible_inventory("-i", str(fleet / "hubs.fleet.yml"), "--list")
+    assert proc.returncode == 0, proc.stderr
+    listing = json.loads(proc.stdout, object_hook=lambda d: d["__ansible_unsafe"] if set(d) == {"__ansible_unsafe"} else d)
+    hostvars = listing["_meta"]["hostvars"]
+    refused = {host for host, variables in hostvars.items() if variables.get("fleet_problems")}
+    # the provider block is the cluster's: both hubs of aks-coral stop; the duplicate domain, both users
+    assert refused == {*cases.values(), "aks-coral-staging", "aks-coral-bio"}
+    for host, expected in expectations.items():
+        assert any(_problem_matches(p, fleet / CLUSTERS, expected) for p in hostvars[host]["fleet_problems"]), host
+    assert "stop hub(s) " in proc.stderr and "gke-atlas-ocean" in proc.stderr
+    assert "ocean.values.yaml does not exist" not in proc.stderr  # named once: by the hub's failure
+    assert set(listing["fleet_refused"]["hosts"]) == refused
+    run = run_playbook("-i", str(fleet / "hubs.fleet.yml"), "playbooks/hub.yml", "-l", "gke-atlas-ocean")
+    assert run.rc != 0
+    assert run.recap()["gke-atlas-ocean"]["failed"] == 1
+    # named by the hub's failure only (ansible-core shows a failed task as an error and as 'fatal')
+    fatal = [line for line in run.output.splitlines() if line.startswith("fatal: [gke-atlas-ocean]")]
+    assert len(fatal) == 1 and fatal[0].count("ocean.values.yaml does not exist") == 1, run.output[-3000:]
+    assert "ocean.values.yaml does not exist" not in run.output.split("PLAY [")[0]
+
+
+def test_problems_no_hub_can_carry_fail_the_source_each_listed_once(sample_fleet: Path, tmp_path: Path) -> None:
+    """A hub entry without a name leaves no hub to stop: the source fails; every problem is listed
+    once (Ansible's auto plugin reads the source again: it refers to the list, not repeats it)."""
+    fleet = tmp_path / "fleet"
+    shutil.copytree(sample_fleet, fleet)
+    nameless, missing = BAD_CASES["missing-name"](fleet), BAD_CASES["values-file-missing"](fleet)
+    for unparsed_is_failed in ("true", "false"):
+        env = project_env(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=unparsed_is_failed)
+        proc = ansible_inventory("-i", str(fleet / "hubs.fleet.yml"), "--graph", env=env)
+        problems = [line[2:] for line in proc.stderr.splitlines() if line.startswith("- /")]
+        for expected in (nameless, missing):
+            assert sum(_problem_matches(p, fleet / CLUSTERS, expected) for p in problems) == 1, proc.stderr
+        assert not any(host in proc.stdout for host in SAMPLE_HOSTS)
+        assert (proc.returncode != 0) is (unparsed_is_failed == "true")
 
 
 def test_sample_fleet_as_committed_lacks_only_the_secret_files(repo_root: Path) -> None:
     problems = load_fleet(repo_root / "tests" / "data" / "fleet").problems
     assert problems
-    assert all(p.key.startswith("helm_chart_values_files[") and "secret.values.yaml does not exist" in p.message
-               for p in problems), "\n".join(map(str, problems))
+    assert all(p.key.startswith("helm_chart_values_files[") and any(
+        f".secret.values.{kind} does not exist" in p.message for kind in ("yaml", "json")) for p in problems), (
+        "\n".join(map(str, problems)))
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,7 +416,7 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
     hubs = _templated_hub_vars(sample_fleet / "hubs.fleet.yml")
     if not hubs:
         pytest.skip("the inventory plugin is not enabled for in-process use (ANSIBLE_CONFIG)")
-    assert sorted(hubs) == SAMPLE_HUBS
+    assert sorted(hubs) == SAMPLE_HOSTS
     validators = {chart: (jsonschema.Draft7Validator(load_yaml(shared_schemas / f"{chart}.values.schema.yaml")),
                           load_yaml(shared_schemas / f"{chart}.values.yaml"))
                   for chart in ("jupyterhub", "binderhub-service")}
@@ -380,11 +430,17 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
         assert all(f.content == {} for f in model.values_files if f.encrypted)
         registry_vars = {k: v for k, v in variables.items() if k.startswith("registry_")}
         hub = InventoryHub(name, model_vars, str(sample_fleet), registry_vars.get("registry_type") == "quay", registry_vars)
-        registry = registry_view(local_registry_definition(hub), model.hub.name)
+        # A hub that builds no images has no registry, no BinderHub and no build wiring.
+        assert model.hub.image_building is (name not in NON_BUILDING_HOSTS), name
+        registry = registry_view(local_registry_definition(hub), model.hub.name) if model.hub.image_building else None
         rendered = render_values(model, registry)
+        assert ("binderhub-service" in rendered) is model.hub.image_building
+        assert ("binder" in rendered["jupyterhub"]["hub"]["services"]) is model.hub.image_building
         auth = AUTHENTICATOR_CLASS_NAMES[model.jupyterhub.auth.type]
-        secrets = placeholder_secret_values(auth, registry.pull_secret_required)
+        secrets = placeholder_secret_values(auth, registry is not None and registry.pull_secret_required)
         for chart, (validator, defaults) in validators.items():
+            if chart not in rendered:
+                continue
             final = json.loads(json.dumps(merged_with_defaults(defaults, release_values(rendered[chart], secrets, chart))))
             errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(final)]
             assert not errors, f"{name} {chart}: {errors}"
@@ -460,13 +516,13 @@ def test_deploy_one_sample_hub_to_the_local_cluster(sample_fleet: Path, fleet_ke
     (cluster_dir / "cluster.yaml").write_text(yaml.safe_dump(cluster, sort_keys=False))
     env = project_env(SOPS_AGE_KEY_FILE=str(fleet_key.key_file), KUBECONFIG=str(kubeconfig))
     source = _local_source(tmp_path / "src", fleet)
-    first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, "--diff", env=env)
+    first = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HOST, "--diff", env=env)
     assert first.rc == 0, first.output[-6000:]
-    assert first.recap()[E2E_HUB]["failed"] == 0
+    assert first.recap()[E2E_HOST]["failed"] == 0
     assert token not in first.output
-    second = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HUB, env=env)
+    second = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HOST, env=env)
     assert second.rc == 0, second.output[-6000:]
-    assert second.recap()[E2E_HUB]["changed"] == 0, second.output[-6000:]
+    assert second.recap()[E2E_HOST]["changed"] == 0, second.output[-6000:]
     releases = subprocess.run(["helm", "list", "-n", E2E_HUB, "-o", "json"], env=env, capture_output=True, text=True,
                               check=True)
     # The incumbent's release name (the hub's), kept by the inventory plugin.
