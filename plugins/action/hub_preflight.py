@@ -35,6 +35,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render impo
     final_values,
     render_model,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import unused_sections
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import missing_secret_keys
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge, plain
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
@@ -66,7 +67,13 @@ class ActionModule(ActionBase):
             self._check_values(rendering, args, task_vars)
         except RenderError as error:
             return {**result, "failed": True, "msg": str(error), **error.details}
-        return {**result, "changed": False, "hub": rendering.model.hub.name, "charts": charts}
+        outcome = {**result, "changed": False, "hub": rendering.model.hub.name, "charts": charts,
+                   "image_building": rendering.model.hub.image_building}
+        unused = unused_sections(rendering.model)
+        if unused:  # never dropped without a word
+            outcome["warnings"] = [f"hub {rendering.model.hub.name}: not deployed, the hub has no such release: "
+                                   + "; ".join(unused)]
+        return outcome
 
     def _resolve_charts(self, rendering: Rendering, args: dict[str, Any]) -> dict[str, str]:
         """Where each release's chart is (upstream ones pulled into the cache)."""

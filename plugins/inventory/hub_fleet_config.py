@@ -268,15 +268,17 @@ class InventoryModule(BaseInventoryPlugin):
             failed[source] = str(error)
             if not claimed:
                 raise
-            display.error(f"hub_fleet_config: no hubs added from {source}: {error}")
+            display.error(f"hub_fleet_config: no hubs added from {source}: {error}")  # the problems: above
 
     def _read_fleet(self, config_dir: Path, source_dir: Path, source: str) -> None:
         mode = self.get_option("host_names")
         fleet = load_fleet(config_dir, mode)
         problems = fleet.problems + self._option_problems(fleet, source)
         per_host, unplaced = problems_by_host(fleet, problems, mode)
-        if unplaced:  # no hub to stop for these: the source fails, every problem listed once
-            raise AnsibleParserError(str(FleetConfigError(fleet.clusters_dir, problems)))
+        if unplaced:  # no hub to stop for these: the source fails, every problem listed once, here
+            display.error(f"hub_fleet_config: {FleetConfigError(fleet.clusters_dir, problems)}")
+            raise AnsibleParserError(f"{len(problems)} problem(s) in the fleet under {fleet.clusters_dir}, listed above "
+                                     "(hub_fleet_config)")
         self._populate(fleet, source_dir, str(config_dir), per_host)
         if per_host:
             display.warning(f"hub_fleet_config: {sum(map(len, per_host.values()))} problem(s) in the fleet under "
