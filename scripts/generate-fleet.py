@@ -115,7 +115,8 @@ def write_cluster(clusters_dir: Path, cluster: str, provider: str, count: int, r
 
 
 def write_inventory_files(output: Path, local_kubeconfig: Path | None, recipient: str | None) -> None:
-    source: dict[str, Any] = {"plugin": "imagebuilding.hubs.hub_fleet_config"}
+    # Hub names carry their cluster's (unique across the fleet): hosts named after the hubs.
+    source: dict[str, Any] = {"plugin": "imagebuilding.hubs.hub_fleet_config", "host_names": "hub"}
     group_vars: dict[str, Any] = {
         "jupyterhub_auth": {"type": "github", "client_id": "Iv1.generated0fleet", "allowed_organizations": ["example"]},
         "registry_type": "quay", "registry_quay_org": "example-generated-fleet",
