@@ -1,11 +1,14 @@
 """Helpers of the build-path tests: throwaway copies of the demo hubs, a git repository served on
-loopback by ``git daemon``, BinderHub's event stream read through the hub, build pods watched."""
+loopback by ``git daemon``, BinderHub's event stream read through the hub, build pods watched, the
+registry made to refuse a hub's password for a while, the spawn form fancy-profiles posts for a
+built image."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -20,7 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import yaml
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.htpasswd_user import (
+    exclusive_lock,
+    find_user,
+    read_lines,
+    write_atomically,
+)
 from kubernetes import client, watch
 from support import LOCAL_INVENTORY, local_hub_vars
 
@@ -36,6 +46,7 @@ REGISTRY = "127.0.0.1:5443"
 REGISTRY_CA = ROOT / ".local" / "cluster" / "pki" / "ca.crt"
 BUILD_PODS = "component=binderhub-build"
 PUSH_SECRET = "build-pods-docker-config"
+PULL_SECRET = "image-pull-secret"
 # Throwaway copy -> the demo hub it copies.
 COPIES = {"bstaging": "staging", "bresearch": "research"}
 PATH_KEYS = ("hub_domain", "hub_charts_dir", "cluster_kubeconfig", "registry_ca_file", "registry_htpasswd_file")
@@ -139,12 +150,93 @@ class PodWatch:
             thread.join(timeout=10)
 
 
-def push_credentials(core: client.CoreV1Api, namespace: str, secret: str = PUSH_SECRET) -> tuple[str, str]:
-    """The user and password of the build pods' push Secret for the test registry."""
-    config = json.loads(base64.b64decode(core.read_namespaced_secret(secret, namespace).data["config.json"]))
-    auth = config["auths"].get(REGISTRY) or config["auths"][f"https://{REGISTRY}"]
+def _registry_auth(config_json: str) -> tuple[str, str]:
+    auths = json.loads(base64.b64decode(config_json))["auths"]
+    auth = auths.get(REGISTRY) or auths[f"https://{REGISTRY}"]
     user, _, password = base64.b64decode(auth["auth"]).decode().partition(":")
     return user, password
+
+
+def push_credentials(core: client.CoreV1Api, namespace: str, secret: str = PUSH_SECRET) -> tuple[str, str]:
+    """The user and password of the build pods' push Secret for the test registry."""
+    return _registry_auth(core.read_namespaced_secret(secret, namespace).data["config.json"])
+
+
+def pull_credentials(core: client.CoreV1Api, namespace: str) -> tuple[str, str]:
+    """The user and password of the hub's image pull secret (z2jh's ``image-pull-secret``) for the test registry."""
+    return _registry_auth(core.read_namespaced_secret(PULL_SECRET, namespace).data[".dockerconfigjson"])
+
+
+def registry_status(user: str, password: str) -> int:
+    """The test registry's answer to ``GET /v2/`` with these credentials (200, or 401 when it refuses them)."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    request = urllib.request.Request(f"https://{REGISTRY}/v2/", headers={"Authorization": f"Basic {token}"})
+    try:
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(REGISTRY_CA)),
+                                    timeout=20) as answer:
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _set_htpasswd_line(htpasswd: Path, user: str, line: str) -> str:
+    """Replace ``user``'s line under the registry role's lock (module ``htpasswd_user``: hubs
+    deployed meanwhile keep their lines); the line it replaced."""
+    with exclusive_lock(htpasswd, timeout=60.0):
+        lines = read_lines(str(htpasswd)) or []
+        index = find_user(lines, user)
+        assert index >= 0, f"{user} has no line in {htpasswd}"
+        before, lines[index] = lines[index], line
+        write_atomically(str(htpasswd), lines, None)
+    return before
+
+
+@contextlib.contextmanager
+def wrong_registry_password(htpasswd: Path, user: str) -> Iterator[None]:
+    """While it runs, the registry refuses ``user``'s password: the user's htpasswd line holds the
+    hash of another (random, never known) password, and the registry re-reads its htpasswd file
+    when the file's modification time changes. The line as it was afterwards, even on failure (a
+    run killed in between leaves it wrong until the hub is deployed again: the registry role
+    writes the hub's password back)."""
+    other = bcrypt.hashpw(base64.b64encode(os.urandom(18)), bcrypt.gensalt(rounds=5)).decode()
+    original = _set_htpasswd_line(htpasswd, user, f"{user}:{other}")
+    try:
+        yield
+    finally:
+        _set_htpasswd_line(htpasswd, user, original)
+
+
+def building_profile(profiles: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
+    """The first profile with an option fancy-profiles shows the build UI for (key ``image``,
+    dynamic image building and the unlisted choice enabled), and that option's name."""
+    for profile in profiles:
+        option = profile.get("options", {}).get("image", {})
+        if option.get("dynamic_image_building", {}).get("enabled") and option.get("unlisted_choice", {}).get("enabled"):
+            return profile, "image"
+    raise AssertionError("no profile offers to build an image")
+
+
+def build_choice_form(profiles: list[dict[str, Any]], image: str, repo: GitRepo) -> dict[str, str]:
+    """The spawn form fields jupyterhub-fancy-profiles 0.6.0 posts when a user picks "Build your
+    own image" and the build gave ``image``: the profile, its image option set to the build choice
+    (``--extra-selectable-item``), the repository and ref fields, the hidden unlisted-choice field
+    holding the built image, the profile's other options at their defaults, and the profile radio
+    buttons' field when there are several profiles (not a profile option; KubeSpawner ignores it).
+    The test bed builds with BinderHub's ``git`` provider, so the repository field holds the
+    loopback git URL where a user types a GitHub repository."""
+    profile, option = building_profile(profiles)
+    slug = profile["slug"]
+    chosen = f"profile-option-{slug}--{option}"
+    form = {"profile": slug, chosen: "--extra-selectable-item", f"{chosen}--unlisted-choice--repo": repo.url,
+            f"{chosen}--unlisted-choice--ref": repo.sha, f"{chosen}--unlisted-choice": image}
+    for name, other in profile.get("options", {}).items():
+        if name != option:
+            choices = other["choices"]
+            form[f"profile-option-{slug}--{name}"] = next((k for k, c in choices.items() if c.get("default")),
+                                                          next(iter(choices)))
+    if len(profiles) > 1:
+        form["select-profile"] = slug
+    return form
 
 
 def manifest_status(image: str, user: str, password: str) -> tuple[int, str]:

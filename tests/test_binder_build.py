@@ -2,7 +2,9 @@
 toolkit): the genuine BinderHub (``scripts/binder_boot``) beside the hub's genuine JupyterHub
 (``scripts/hub_boot``), reached through the hub's proxy with the hub's OAuth, builds a repository
 served on loopback; the test bed's build node (``scripts/build_node``) stands in for the node's
-container engine and pushes to the registry, which has its own CA.
+container engine and pushes to the registry, which has its own CA. The built image is then started
+through the hub's spawn form as fancy-profiles posts it; last, the registry refuses the hub's
+password for a while.
 """
 
 from __future__ import annotations
@@ -12,23 +14,30 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from binder_build_support import (
     COPIES,
+    PULL_SECRET,
     PUSH_SECRET,
     REGISTRY,
     GitRepo,
     PodWatch,
     binder_control,
+    build_choice_form,
     build_events,
     copy_vars,
     git_daemon,
     manifest_status,
     node_control,
+    pull_credentials,
     push_credentials,
+    registry_status,
+    wrong_registry_password,
 )
-from hub_boot_support import HubClient, control
+from hub_boot_support import HubClient, control, wait_for_spawn, wait_stopped
+from hub_support import LOCAL_INVENTORY, inventory_hub
 from kubernetes import client, config
 from support import local_inventory, project_env, remove_namespaces, run_playbook
 
@@ -179,8 +188,91 @@ def test_user_without_the_binder_scope_is_refused(boots: Callable[[str], Booted]
     assert pods.pods == {}
 
 
-def copy_vars_pools(hub: str) -> dict[str, dict[str, str]]:
-    from hub_support import LOCAL_INVENTORY, inventory_hub
+@pytest.mark.parametrize("hub", HUBS)
+def test_built_image_starts_through_the_spawn_form(boots: Callable[[str], Booted], core: client.CoreV1Api,
+                                                   repo: GitRepo, hub: str) -> None:
+    """The form's build choice with the image BinderHub handed over: the user pod runs exactly that
+    image, with the hub's image pull secret where the hub needs one (and its credentials read the
+    image), without one elsewhere."""
+    booted = boots(hub)
+    user = copy_vars(hub)["jupyterhub_auth"]["allowed_users"][0]
+    token = user_token(booted, hub)
+    status, events = build_events(booted.hub.url, token, repo)
+    assert status == 200 and events and events[-1]["phase"] == "ready", events
+    image = events[-1]["imageName"]
+    form = build_choice_form(copy_vars(hub)["jupyterhub_profiles"], image, repo)
+    session = HubClient(booted.hub.url).login(user)
+    xsrf = next(c.value for c in session.cookies if c.name == "_xsrf")
+    hub_client = HubClient(booted.hub.url)
+    started = session.request("POST", f"/hub/spawn/{user}", form={**form, "_xsrf": xsrf})
+    try:
+        assert started.status == 302, (started.status, started.body[-1500:])
+        server = wait_for_spawn(hub_client, token, user)
+        assert server is not None, booted.hub.log_text()[-4000:]
+        # KubeSpawner's user options: the form's fields of the profile, without their prefix.
+        prefix = f"profile-option-{form['profile']}--"
+        assert server["user_options"] == {"profile": form["profile"], **{
+            k.removeprefix(prefix): v for k, v in form.items() if k.startswith(prefix)}}, server["user_options"]
+        assert server["user_options"]["image--unlisted-choice"] == image
+        pod = core.read_namespaced_pod(f"jupyter-{user}", hub)
+        assert [(c.name, c.image) for c in pod.spec.containers] == [("notebook", image)], pod.spec.containers
+        secrets = [s.name for s in pod.spec.image_pull_secrets or []]
+        if inventory_hub(COPIES[hub], LOCAL_INVENTORY).registry_pull_secret_required:
+            assert secrets == [PULL_SECRET], secrets
+            assert manifest_status(image, *pull_credentials(core, hub))[0] == 200
+        else:
+            assert secrets == [], secrets
+    finally:
+        stopped = hub_client.request("DELETE", f"/hub/api/users/{user}/server", token=token)
+        assert stopped.status in (202, 204, 400), (stopped.status, stopped.body[:300])
+        wait_stopped(hub_client, token, user)
+    deadline = time.monotonic() + 30
+    while core.list_namespaced_pod(hub, field_selector=f"metadata.name=jupyter-{user}").items:
+        assert time.monotonic() < deadline, f"jupyter-{user} is still there after the server stopped"
+        time.sleep(0.3)
 
+
+def binder_health(hub_url: str, failing: str, timeout: float = 60) -> tuple[int, dict[str, Any]]:
+    """BinderHub's ``/health`` through the hub once the check ``failing`` fails (BinderHub repeats a
+    check at most every 15 s and answers from the last one meanwhile), or the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = HubClient(hub_url).request("GET", "/services/binder/health")
+        document = answer.json()
+        if not {c["service"]: c["ok"] for c in document["checks"]}.get(failing, True) or time.monotonic() > deadline:
+            return answer.status, document
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("hub", HUBS)
+def test_wrong_registry_password_fails_health_and_the_build(boots: Callable[[str], Booted], core: client.CoreV1Api,
+                                                            repo: GitRepo, hub: str) -> None:
+    """What the genuine BinderHub does when the registry refuses its password (distribution with
+    htpasswd: 401 with a ``Basic`` challenge): its registry check fails, so ``/health`` answers
+    503; a build request checks the registry first, takes the challenge for a token service it
+    cannot parse, and the uncaught error ends the event stream with a failed event of status 500 -
+    before any build pod."""
+    booted = boots(hub)
+    token = user_token(booted, hub)
+    user, password = push_credentials(core, hub)
+    with wrong_registry_password(Path(copy_vars(hub)["registry_htpasswd_file"]), user):
+        assert registry_status(user, password) == 401, "the registry still takes the hub's password"
+        status, health = binder_health(booted.hub.url, "Docker registry")
+        logged = len(booted.binder.log_text())
+        with PodWatch(core, hub).running() as pods:
+            build_status, events = build_events(booted.hub.url, token, repo)
+        log = booted.binder.log_text()[logged:]
+    assert registry_status(user, password) == 200, "the hub's password was not restored"
+    checks = {c["service"]: c["ok"] for c in health["checks"]}
+    assert status == 503 and health["ok"] is False, (status, health)
+    assert checks["Docker registry"] is False and checks["JupyterHub API"] is True, checks
+    assert build_status == 200, build_status
+    assert events == [{"phase": "failed", "status_code": 500, "message": "Internal Server Error\n"}], events
+    assert pods.pods == {}, sorted(pods.pods)
+    assert "Uncaught exception GET /services/binder/build/git/" in log, log[-3000:]
+    assert 'ValueError: Only WWW-Authenticate Bearer type supported: Basic realm=' in log, log[-3000:]
+
+
+def copy_vars_pools(hub: str) -> dict[str, dict[str, str]]:
     return inventory_hub(COPIES[hub], LOCAL_INVENTORY).variables["cluster_node_pools"]
 
