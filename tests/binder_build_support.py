@@ -150,27 +150,38 @@ class PodWatch:
             thread.join(timeout=10)
 
 
-def _registry_auth(config_json: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Credentials:
+    """A registry user and password; the password is never in its repr (pytest shows call arguments
+    when an assertion fails)."""
+
+    user: str
+    password: str = field(repr=False)
+
+    def basic(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+
+
+def _registry_auth(config_json: str) -> Credentials:
     auths = json.loads(base64.b64decode(config_json))["auths"]
     auth = auths.get(REGISTRY) or auths[f"https://{REGISTRY}"]
     user, _, password = base64.b64decode(auth["auth"]).decode().partition(":")
-    return user, password
+    return Credentials(user, password)
 
 
-def push_credentials(core: client.CoreV1Api, namespace: str, secret: str = PUSH_SECRET) -> tuple[str, str]:
-    """The user and password of the build pods' push Secret for the test registry."""
+def push_credentials(core: client.CoreV1Api, namespace: str, secret: str = PUSH_SECRET) -> Credentials:
+    """The build pods' push Secret's credentials for the test registry."""
     return _registry_auth(core.read_namespaced_secret(secret, namespace).data["config.json"])
 
 
-def pull_credentials(core: client.CoreV1Api, namespace: str) -> tuple[str, str]:
-    """The user and password of the hub's image pull secret (z2jh's ``image-pull-secret``) for the test registry."""
+def pull_credentials(core: client.CoreV1Api, namespace: str) -> Credentials:
+    """The hub's image pull secret's (z2jh's ``image-pull-secret``) credentials for the test registry."""
     return _registry_auth(core.read_namespaced_secret(PULL_SECRET, namespace).data[".dockerconfigjson"])
 
 
-def registry_status(user: str, password: str) -> int:
+def registry_status(credentials: Credentials) -> int:
     """The test registry's answer to ``GET /v2/`` with these credentials (200, or 401 when it refuses them)."""
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    request = urllib.request.Request(f"https://{REGISTRY}/v2/", headers={"Authorization": f"Basic {token}"})
+    request = urllib.request.Request(f"https://{REGISTRY}/v2/", headers={"Authorization": credentials.basic()})
     try:
         with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(REGISTRY_CA)),
                                     timeout=20) as answer:
@@ -239,13 +250,12 @@ def build_choice_form(profiles: list[dict[str, Any]], image: str, repo: GitRepo)
     return form
 
 
-def manifest_status(image: str, user: str, password: str) -> tuple[int, str]:
+def manifest_status(image: str, credentials: Credentials) -> tuple[int, str]:
     """HEAD of the image's manifest in the test registry (its own CA), with Docker and OCI accept headers."""
     repository, _, tag = image.removeprefix(f"{REGISTRY}/").rpartition(":")
-    token = base64.b64encode(f"{user}:{password}".encode()).decode()
     accept = ", ".join(["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])
     request = urllib.request.Request(f"https://{REGISTRY}/v2/{repository}/manifests/{tag}", method="HEAD",
-                                     headers={"Authorization": f"Basic {token}", "Accept": accept})
+                                     headers={"Authorization": credentials.basic(), "Accept": accept})
     try:
         with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(REGISTRY_CA)),
                                     timeout=20) as answer:

@@ -157,7 +157,7 @@ def test_build_through_the_hub_pushes_the_image(boots: Callable[[str], Booted], 
     while core.list_namespaced_pod(hub, label_selector="component=binderhub-build").items:
         assert time.monotonic() < deadline, "the build pod is still there"
         time.sleep(0.3)
-    status_code, media_type = manifest_status(image, *push_credentials(core, hub))
+    status_code, media_type = manifest_status(image, push_credentials(core, hub))
     assert status_code == 200, status_code
     assert media_type == "application/vnd.docker.distribution.manifest.v2+json", media_type
 
@@ -219,7 +219,8 @@ def test_built_image_starts_through_the_spawn_form(boots: Callable[[str], Booted
         secrets = [s.name for s in pod.spec.image_pull_secrets or []]
         if inventory_hub(COPIES[hub], LOCAL_INVENTORY).registry_pull_secret_required:
             assert secrets == [PULL_SECRET], secrets
-            assert manifest_status(image, *pull_credentials(core, hub))[0] == 200
+            pulled, _ = manifest_status(image, pull_credentials(core, hub))
+            assert pulled == 200, "the image pull secret does not read the built image"
         else:
             assert secrets == [], secrets
     finally:
@@ -254,15 +255,17 @@ def test_wrong_registry_password_fails_health_and_the_build(boots: Callable[[str
     before any build pod."""
     booted = boots(hub)
     token = user_token(booted, hub)
-    user, password = push_credentials(core, hub)
-    with wrong_registry_password(Path(copy_vars(hub)["registry_htpasswd_file"]), user):
-        assert registry_status(user, password) == 401, "the registry still takes the hub's password"
+    credentials = push_credentials(core, hub)
+    with wrong_registry_password(Path(copy_vars(hub)["registry_htpasswd_file"]), credentials.user):
+        refused = registry_status(credentials)
+        assert refused == 401, "the registry still takes the hub's password"
         status, health = binder_health(booted.hub.url, "Docker registry")
         logged = len(booted.binder.log_text())
         with PodWatch(core, hub).running() as pods:
             build_status, events = build_events(booted.hub.url, token, repo)
         log = booted.binder.log_text()[logged:]
-    assert registry_status(user, password) == 200, "the hub's password was not restored"
+    restored = registry_status(credentials)
+    assert restored == 200, "the hub's password was not restored"
     checks = {c["service"]: c["ok"] for c in health["checks"]}
     assert status == 503 and health["ok"] is False, (status, health)
     assert checks["Docker registry"] is False and checks["JupyterHub API"] is True, checks
