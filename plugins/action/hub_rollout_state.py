@@ -79,10 +79,10 @@ def _role_layer(loader: DataLoader, names: tuple[str, ...]) -> dict[str, Any]:
     return layer
 
 
-def chart_directories_digests(variables: dict[str, Any], base: str) -> dict[str, str]:
-    """The files of every chart directory the hub deploys from (a release's ``*_chart_ref`` that is
-    a directory, or its chart in ``hub_charts_dir``), so that a chart changed in place rolls out."""
-    digests: dict[str, str] = {}
+def chart_directories(variables: dict[str, Any], base: str) -> dict[str, str]:
+    """Chart -> the directory the hub deploys it from (a release's ``*_chart_ref`` that is a
+    directory, or its chart in ``hub_charts_dir``)."""
+    found: dict[str, str] = {}
     directory = variables.get("hub_charts_source") == "directory" and str(variables.get("hub_charts_dir") or "")
     for chart, prefix in RELEASE_PREFIXES.items():
         if chart == "dask-gateway" and variables.get("hub_dask_gateway_enabled") is not True:
@@ -92,8 +92,20 @@ def chart_directories_digests(variables: dict[str, Any], base: str) -> dict[str,
             version = str(variables.get(f"{prefix}_chart_version") or "")
             ref = directory_chart(Errors(hub=""), str(Path(base) / directory), chart, version, "")
         if ref:
-            digests[f"chart {chart}"] = chart_files_digest(str(Path(base) / Path(ref).expanduser()))
-    return digests
+            found[chart] = str(Path(base) / Path(ref).expanduser())
+    return found
+
+
+def chart_directories_digests(variables: dict[str, Any], base: str) -> dict[str, str]:
+    """The files of every chart directory the hub deploys from, so that a chart changed in place rolls out."""
+    return {f"chart {chart}": chart_files_digest(directory) for chart, directory in chart_directories(variables, base).items()}
+
+
+def inventory_variable_paths(base: str, host: str, groups: list[str]) -> list[str]:
+    """The inventory's host_vars and group_vars files and directories of ``host`` and its groups."""
+    candidates = [Path(base) / "host_vars" / host] + [Path(base) / "group_vars" / group for group in groups]
+    return [str(path.parent / f"{path.name}{suffix}") for path in candidates for suffix in ("", ".yml", ".yaml", ".json")
+            if (path.parent / f"{path.name}{suffix}").exists()]
 
 
 def _template(templar: Templar, expression: str) -> Any:  # noqa: ANN401 - whatever the expression gives
@@ -114,6 +126,8 @@ class ActionModule(ActionBase):
         defaults = _role_layer(self._loader, ROLE_FILES)
         role_templar = self._templar.copy_with_new_env(
             available_variables={**defaults, **task_vars, **_role_layer(self._loader, ROLE_VARS)})
+        if args["state"] == "inputs":
+            return {**result, **self._inputs(task_vars, defaults, role_templar)}
         if args["state"] == "recorded":
             return {**result, **self._record(args, hub, self._digest(task_vars, defaults, role_templar), task_vars)}
         leaks = find_leaks([str(p) for p in _template(role_templar, "{{ _secrets_guard_paths }}")])[1]
@@ -121,17 +135,41 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "leaks": leaks, "msg": leak_message(hub, leaks)}
         return {**result, **self._compare(args, hub, task_vars, defaults, role_templar)}
 
-    def _digest(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> str:
-        layered = {**defaults, **task_vars}
-        variables = {name: role_templar.template(layered[name]) for name in input_variables(layered)}
-        files = {name: file_digest(str(_template(role_templar, expression) or "")) for name, expression in FILES.items()}
+    def _input_files(self, task_vars: dict[str, Any], variables: dict[str, Any],
+                     role_templar: Templar) -> dict[str, str]:
+        """Input name -> the path of each file the hub's rollout depends on ('' when unset)."""
+        files = {name: str(_template(role_templar, expression) or "") for name, expression in FILES.items()}
         base = str(task_vars.get("inventory_dir") or Path.cwd())
         for index, item in enumerate(variables.get("hub_values_files") or []):
-            files[f"hub_values_files[{index}]"] = file_digest(str(Path(base) / str(item)))
-        htpasswd_file, user = (str(_template(role_templar, expression) or "") for expression in HTPASSWD)
+            files[f"hub_values_files[{index}]"] = str(Path(base) / str(item))
+        files["registry_htpasswd_file"] = str(_template(role_templar, HTPASSWD[0]) or "")
+        return files
+
+    def _variables(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
+        layered = {**defaults, **task_vars}
+        return {name: role_templar.template(layered[name]) for name in input_variables(layered)}
+
+    def _digest(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> str:
+        variables = self._variables(task_vars, defaults, role_templar)
+        paths = self._input_files(task_vars, variables, role_templar)
+        htpasswd_file = paths.pop("registry_htpasswd_file")
+        files = {name: file_digest(path) for name, path in paths.items()}
+        user = str(_template(role_templar, HTPASSWD[1]) or "")
         files["registry_htpasswd_entry"] = htpasswd_entry_digest(htpasswd_file, user)
-        files.update(chart_directories_digests(variables, base))
+        files.update(chart_directories_digests(variables, str(task_vars.get("inventory_dir") or Path.cwd())))
         return inputs_digest(variables, files, code_digest(ROOT))
+
+    def _inputs(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
+        """The files a rollout of the hub depends on: those its digest covers, the chart
+        directories it deploys from and the inventory's variable files of the hub and its groups."""
+        variables = self._variables(task_vars, defaults, role_templar)
+        files = [path for path in self._input_files(task_vars, variables, role_templar).values() if path]
+        base = str(task_vars.get("inventory_dir") or Path.cwd())
+        charts = chart_directories(variables, base)
+        inventory = inventory_variable_paths(base, str(task_vars.get("inventory_hostname")),
+                                             ["all", *(task_vars.get("group_names") or [])])
+        return {"changed": False, "files": sorted({str(Path(p).resolve()) for p in files}),
+                "directories": sorted({str(Path(p).resolve()) for p in [*charts, *inventory]})}
 
     def _kube(self) -> Kube:
         return Kube.from_args(self._task.args)

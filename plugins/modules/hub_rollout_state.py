@@ -30,9 +30,13 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
   state:
-    description: Compare with the record, or write it.
+    description:
+      - Compare with the record, or write it.
+      - C(inputs) only lists the files the hub's rollout depends on (C(files)) and the chart
+        directories and inventory variable files and directories of the hub and its groups
+        (C(directories)), for C(playbooks/affected.yml).
     type: str
-    choices: [compared, recorded]
+    choices: [compared, recorded, inputs]
     required: true
   namespace:
     description: The hub's namespace.
@@ -70,4 +74,14 @@ reason:
   description: Why the hub is rolled out ('' when skipped).
   returned: when compared
   type: str
+files:
+  description: The files the hub's rollout depends on (absolute paths).
+  returned: when state=inputs
+  type: list
+  elements: str
+directories:
+  description: The chart directories the hub deploys from and its inventory variable files and directories.
+  returned: when state=inputs
+  type: list
+  elements: str
 """
