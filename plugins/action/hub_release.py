@@ -263,7 +263,32 @@ class ActionModule(ActionBase):
             deployed = self._deploy_release(rendered, key, args, access, hub)
             entries.append(deployed.pop("rollout"))
             outcome = merge_outcomes(outcome, deployed)
+        if "jupyterhub" in keys and not outcome.get("failed"):  # once per hub: the jupyterhub role's task
+            outcome = merge_outcomes(outcome, self._left_behind(rendered, access, hub))
         return {**result, "changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
+
+    def _left_behind(self, rendered: dict[str, Any], access: KubeAccess, hub: str) -> dict[str, Any]:
+        """A warning for each release of a chart the toolkit deploys that is deployed in the hub's
+        namespace but that the hub no longer has (a hub that stopped building images keeps its
+        binderhub-service release; one without dask-gateway its dask-gateway release)."""
+        wanted = {str(r["name"]) for r in rendered["releases"].values()}
+        namespaces = {str(r["namespace"]) for r in rendered["releases"].values()}
+        warnings = []
+        try:
+            kube = Kube(access)
+            for namespace in sorted(namespaces):
+                found = kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm,status=deployed")
+                for name in sorted({revision(s).release for s in found} - wanted):
+                    secret = next(s for s in found if revision(s).release == name)
+                    chart = release_summary(kube.get(path("v1", "secrets", namespace, secret["metadata"]["name"])))["chart"]
+                    if chart in RELEASE_PREFIXES:
+                        warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {namespace} but the hub no "
+                                        f"longer has it (hub_image_building, hub_dask_gateway_enabled, a renamed "
+                                        f"release); it keeps running: uninstall it (helm uninstall {name} -n "
+                                        f"{namespace}) or deploy it again")
+        except (KubeError, KubeConfigError, HTTPError) as error:
+            warnings.append(f"hub {hub}: the namespace's other releases could not be listed: {error}")
+        return {"warnings": warnings} if warnings else {}
 
     def _render(self, task_vars: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         """The hub's final values per release, its secret values decrypted in this process only."""
@@ -322,6 +347,16 @@ class ActionModule(ActionBase):
         state = deploy.state()
         deploy.before = state.summary
         before = state.summary["revision"]
+        if state.summary["chart"] and state.summary["chart"] != chart:
+            variable = RELEASE_PREFIXES[chart] + "_release_name"
+            found = f"{state.summary['chart']} {state.summary['chart_version']}".strip()
+            return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
+                    "msg": f"release {deploy.ref.name!r} in {deploy.ref.namespace} is chart {found}, not {chart}. "
+                           f"Nothing was changed: upgrading it in place would make it a {chart} release and delete "
+                           f"every object only {state.summary['chart']} renders (an umbrella chart's NFS server, "
+                           f"exporters, ...). Give the toolkit's release another name ({variable}) and take the hub "
+                           "over as README: Release names says, or uninstall the release first if nothing of it "
+                           "must stay"}
         if not state.latest_revision and (other := deploy.other_release(chart)):
             variable = RELEASE_PREFIXES[chart] + "_release_name"
             return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
