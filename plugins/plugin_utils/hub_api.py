@@ -6,12 +6,12 @@ The token goes in the Authorization header only: it is never part of an error, a
 from __future__ import annotations
 
 import json
-import ssl
 import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from ansible.module_utils.urls import open_url
 
 
 class HubAPIError(Exception):
@@ -44,12 +44,10 @@ class HubAPI:
         if body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
         target = f"{self.url.rstrip('/')}/hub/api{path}"
-        request = urllib.request.Request(target, data=data, method=method, headers=headers)  # noqa: S310 - http(s) only
-        context = ssl.create_default_context()
-        if not self.validate_certs:  # asked for (a test hub with a self-signed certificate)
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as answer:  # noqa: S310
+            # validate_certs off only when asked for (a test hub with a self-signed certificate).
+            with open_url(target, data=data, headers=headers, method=method, timeout=self.timeout,
+                          validate_certs=self.validate_certs) as answer:
                 return Answer(answer.status, _decode(answer.read()))
         except urllib.error.HTTPError as error:
             return Answer(error.code, _decode(error.read()))
