@@ -114,5 +114,7 @@ def test_the_users_task_ran_between_the_roles(deployed: tuple[str, Path]) -> Non
 def test_the_hub_roles_get_the_registry_without_its_password(deployed: tuple[str, Path]) -> None:
     _, marker = deployed
     view = yaml.safe_load(marker.read_text())
-    assert set(view) == {"type", "host", "url", "image_prefix", "username", "pull_secret_required"}
+    # The registry's CA (a public certificate, for a registry with its own CA) but never its password.
+    assert set(view) == {"type", "host", "url", "image_prefix", "username", "pull_secret_required", "ca_cert"}
+    assert "password" not in yaml.safe_dump(view) and view["ca_cert"].startswith("-----BEGIN CERTIFICATE-----")
     assert view["image_prefix"].startswith(view["host"] + "/")

@@ -121,6 +121,7 @@ def host_vars(hub: str) -> dict:
     """Registry inputs of a hub, read from the environment at run time (no secret on disk)."""
     env_var = f"TEST_REGISTRY_PASSWORD_{hub.upper()}"
     return {
+        "hub_image_building": "enabled",  # the binder service's token is generated for hubs that build images
         "secrets_registry": {
             "type": "quay",
             "host": "quay.io",
