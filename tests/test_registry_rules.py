@@ -190,3 +190,20 @@ def test_default_registry_names_are_valid_for_any_cluster_name(cluster: str) -> 
             "quay_api_url": "", "ca_file": "", "pull_secret_required": None, "htpasswd_file": ""}
     assert check_settings(settings_from({**base, "type": "quay"})) == []
     assert check_settings(settings_from({**base, "type": "generic", "host": "registry.example.org"})) == []
+
+
+@pytest.mark.parametrize(("hub", "repository"), [("3dlab", "hub-3dlab"), ("2024-course", "hub-2024-course"),
+                                                 ("research", "research")])
+def test_default_gcp_repository_is_valid_for_any_hub_name(hub: str, repository: str) -> None:
+    """An Artifact Registry repository id starts with a letter; a hub name may start with a digit."""
+    from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_check import settings_from
+
+    params = {"hub": hub, "cluster": "eu", "name": "", "image_prefix": "", "host": "", "url": "", "namespace": "",
+              "username": "", "gcp_project": "my-project-123", "gcp_region": "us-central1", "quay_org": "",
+              "quay_robot": "", "quay_host": "quay.io", "quay_api_url": "", "ca_file": "", "pull_secret_required": None,
+              "htpasswd_file": "", "type": "gcp"}
+    settings = settings_from(params)
+    assert settings.name == repository
+    assert check_settings(settings) == []
+    assert check_settings(settings_from({**params, "name": hub})) == ([] if hub[0].isalpha() else [
+        f"registry_name '{hub}' is invalid: expected a lowercase name (letters, digits, '-') for the container_repos entry"])

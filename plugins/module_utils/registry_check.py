@@ -17,6 +17,7 @@ from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules 
     build_definition,
     check_settings,
     default_quay_robot,
+    default_repository_name,
     ignored_variables_warning,
 )
 
@@ -58,7 +59,7 @@ def settings_from(params: dict[str, Any]) -> RegistrySettings:
         type=params["type"],
         hub=params["hub"],
         cluster=params["cluster"],
-        name=params["name"] or params["hub"],
+        name=params["name"] or default_repository_name(params["hub"]),
         image_prefix=params["image_prefix"],
         host=params["host"].strip(),
         url=params["url"].rstrip("/"),
@@ -158,7 +159,7 @@ def rotation_warnings(params: dict[str, Any], source: str) -> list[str]:
 # Options that carry a registry variable of one registry type: option -> (variable, role default).
 # An option at its default was not given for the hub (the role passes every variable).
 TYPED_OPTIONS: dict[str, tuple[str, object]] = {
-    "name": ("registry_name", None),  # defaults to the hub name
+    "name": ("registry_name", None),  # defaults to the hub name (registry_rules.default_repository_name)
     "host": ("registry_host", ""),
     "url": ("registry_url", ""),
     "namespace": ("registry_namespace", ""),

@@ -224,6 +224,12 @@ def gcp_host(region: str) -> str:
     return f"{region}-docker.pkg.dev"
 
 
+def default_repository_name(hub: str) -> str:
+    """``registry_name`` when none is given: the hub's name, with ``hub-`` before a name that
+    starts with a digit (an Artifact Registry repository id starts with a letter)."""
+    return f"hub-{hub}" if hub[:1].isdigit() else hub
+
+
 def gcp_repository_id(name: str) -> str:
     """Artifact Registry repository id created by the cluster's terraform for ``name``."""
     return f"{name}{GCP_REPOSITORY_SUFFIX}"
