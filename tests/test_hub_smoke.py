@@ -177,6 +177,13 @@ def smoke(hub: str, url: str, report: Path, *extra: str, playbook: str = "playbo
     return run, json.loads(report.read_text()) if report.exists() else {}
 
 
+def smoke_record(hub: str, kubeconfig: Path) -> tuple[str, str, str]:
+    """(status, step, at) of the hub's last smoke check, as the upgrade gate reads it."""
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+    data = core.read_namespaced_config_map("imagebuilding-hubs-smoke", namespace_of(hub)).data
+    return data["status"], data["step"], data["at"]
+
+
 def assert_nothing_left(hub: str, kubeconfig: Path) -> None:
     core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
     namespace = namespace_of(hub)
@@ -201,6 +208,7 @@ def test_smoke_playbook_passes_on_each_demo_hub(boots: dict[str, control.Boot], 
     slugs = [p["slug"] for p in hub_vars(hub).variables["jupyterhub_profiles"]]
     assert [p["profile"] for p in row["smoke"]["profiles"]] == slugs, row
     assert report["smoke"] == {"passed": 1, "failed": 0}
+    assert smoke_record(hub, kubeconfig)[:2] == ("passed", ""), "the outcome is kept for the upgrade gate"
     token = smoke_token(hub)
     assert token not in run.output and token not in json.dumps(report), "the smoke token leaked"
     assert_nothing_left(hub, kubeconfig)
@@ -267,4 +275,5 @@ def test_smoke_playbook_fails_naming_the_hub_and_the_step(boots: dict[str, contr
     (row,) = report["releases"]
     assert row["status"] == "failed" and row["smoke"]["step"] == step, row
     assert report["smoke"] == {"passed": 0, "failed": 1}
+    assert smoke_record(hub, kubeconfig)[:2] == ("failed", step)
     assert_nothing_left(hub, kubeconfig)

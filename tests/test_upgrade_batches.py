@@ -54,6 +54,19 @@ def test_a_hub_of_the_batch_before_must_run_the_version_for_the_soak_and_be_heal
     assert hub_problems(PreviousHub("c", unreadable="403"), "jupyterhub", "4.4.0", 0, NOW) == ["c: could not be read (403)"]
 
 
+def test_where_a_smoke_check_was_run_the_last_one_must_have_passed_after_the_move() -> None:
+    soaked = {"c": [RevisionRecord(2, "deployed", "jupyterhub", "4.4.0", at(30))]}
+    passed_after = PreviousHub("c", soaked, smoke={"status": "passed", "step": "", "profile": "", "at": at(29)})
+    assert hub_problems(passed_after, "jupyterhub", "4.4.0", 0, NOW) == []
+    failed = PreviousHub("c", soaked, smoke={"status": "failed", "step": "pod image", "profile": "small", "at": at(1)})
+    assert hub_problems(failed, "jupyterhub", "4.4.0", 0, NOW) == [
+        "c: its last smoke check failed at step 'pod image' (2026-11-30T11:00:00Z)"]
+    before = PreviousHub("c", soaked, smoke={"status": "passed", "step": "", "profile": "", "at": at(31)})
+    assert hub_problems(before, "jupyterhub", "4.4.0", 0, NOW) == [
+        "c: its last smoke check (2026-11-29T05:00:00Z) ran before it moved to jupyterhub 4.4.0: run playbooks/smoke.yml on it"]
+    assert hub_problems(PreviousHub("c", soaked), "jupyterhub", "4.4.0", 0, NOW) == []  # no smoke check was run
+
+
 BATCHES = {"ub-canary": "canary", "ub-early-1": "early", "ub-early-2": "early",
            "ub-late-1": "late", "ub-late-2": "late", "ub-late-3": "late"}
 EARLY = [hub for hub, batch in BATCHES.items() if batch == "early"]

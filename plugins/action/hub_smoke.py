@@ -38,6 +38,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render impo
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_smoke import SmokeCheck, SmokeFailure
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_smoke_cases import SmokeCaseError, smoke_cases
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_smoke_record import write_record
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import SMOKE_TOKEN_KEY
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
@@ -95,24 +96,34 @@ class ActionModule(ActionBase):
                     "hub_smoke": self._report(hub, "failed", begin, step="read the hub's model and secrets")}
         api = HubAPI(url, token, validate_certs=boolean(args.get("validate_hub_certs", True)))
         del token
+        outcome = self._check(api, args, model.hub.namespace, cases, timeout, hub, url, begin)
+        if not self._task.check_mode:
+            try:  # the gate between upgrade batches reads it (plugins/plugin_utils/hub_smoke_record.py)
+                write_record(Kube.from_args(args), model.hub.namespace, outcome["hub_smoke"])
+            except (KubeConfigError, KubeError, HTTPError) as error:
+                outcome.setdefault("warnings", []).append(f"hub {hub}: the smoke check's record was not kept: {error}")
+        return {**result, **outcome}
+
+    def _check(self, api: HubAPI, args: dict[str, Any], namespace: str, cases: Any, timeout: float,  # noqa: ANN401
+               hub: str, url: str, begin: float) -> dict[str, Any]:
         try:
-            check = SmokeCheck(api, Kube.from_args(args), model.hub.namespace,
+            check = SmokeCheck(api, Kube.from_args(args), namespace,
                                timeout=timeout, interval=float(args.get("interval") or 1))
             run = check.run(cases)
         except SmokeFailure as failure:
             where = f" (profile {failure.profile})" if failure.profile else ""
-            return {**result, "failed": True, "changed": False, "url": url,
+            return {"failed": True, "changed": False, "url": url,
                     "msg": f"hub {hub}: smoke check failed at step '{failure.step}'{where}: {failure.problem}",
                     "hub_smoke": self._report(hub, "failed", begin, step=failure.step, profile=failure.profile,
                                               error=failure.problem, url=url)}
         except KubeConfigError as error:
-            return {**result, "failed": True, "changed": False, "msg": f"hub {hub}: smoke check: {error}",
+            return {"failed": True, "changed": False, "msg": f"hub {hub}: smoke check: {error}",
                     "hub_smoke": self._report(hub, "failed", begin, step="reach the cluster", url=url)}
         except (KubeError, HTTPError) as error:
-            return {**result, "failed": True, "changed": False,
-                    "msg": f"hub {hub}: smoke check: namespace {model.hub.namespace} could not be read: {error}",
+            return {"failed": True, "changed": False,
+                    "msg": f"hub {hub}: smoke check: namespace {namespace} could not be read: {error}",
                     "hub_smoke": self._report(hub, "failed", begin, step="read the user pod", url=url)}
-        passed = {**result, "changed": False, "url": url,
+        passed = {"changed": False, "url": url,
                   "msg": f"hub {hub}: smoke check passed: {len(run.profiles)} server(s) started, checked and stopped",
                   "hub_smoke": self._report(hub, "passed", begin, url=url, profiles=run.profiles)}
         if run.cleanup_problems:

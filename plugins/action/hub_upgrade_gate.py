@@ -19,6 +19,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records im
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads, seconds
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_smoke_record import read_record
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import deployed_releases, pinned_releases
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gate import (
     PreviousHub,
@@ -112,6 +113,7 @@ class ActionModule(ActionBase):
             kube = Kube.from_args(access)
             hub.releases = revision_records(kube.items(path("v1", "secrets", namespace), labelSelector=HELM_SECRETS))
             hub.pending = pending_workloads(kube, namespace)
+            hub.smoke = read_record(kube, namespace)
         except (KubeConfigError, KubeError, HTTPError, OSError) as error:
             hub.unreadable = str(error)
         return hub

@@ -22,8 +22,12 @@ description:
     starts its server, waits until the hub says it is ready, checks its pod through the
     Kubernetes API and stops it; at the end deletes the user (KubeSpawner then deletes its home
     claim).
-  - Leaves nothing behind, so it never reports C(changed). A failure names the hub, the step and
-    the profile. The result's RV(hub_smoke) is what the C(hub_rollout_report) callback reports.
+  - Leaves nothing of the check behind, so it never reports C(changed). A failure names the
+    hub, the step and the profile. The result's RV(hub_smoke) is what the C(hub_rollout_report)
+    callback reports.
+  - Outside check mode keeps the outcome (status, step, profile, time; no secret) in the
+    ConfigMap C(imagebuilding-hubs-smoke) of the hub's namespace, a record the gate between
+    upgrade batches (M(imagebuilding.hubs.hub_upgrade_gate)) reads.
   - Needs the task variables of the hub (its inventory host), as the roles have them.
 version_added: "1.1.0"
 author:

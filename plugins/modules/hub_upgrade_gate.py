@@ -18,7 +18,9 @@ description:
   - Otherwise every hub of the batch before (from the whole inventory, whatever the run's
     limit) must have the release of each moved chart deployed at the new version, without a
     revision at another version in between for at least C(hub_upgrade_soak) (e.g. C(24h), C(2d)),
-    and its Deployments and DaemonSets rolled out. If one is not ready the task fails, naming each
+    and its Deployments and DaemonSets rolled out; where a smoke check was run on it
+    (M(imagebuilding.hubs.hub_smoke) keeps its last outcome), the last one must have passed after
+    it moved. If one is not ready the task fails, naming each
     such hub and since when it runs the version.
 version_added: "1.1.0"
 author:

@@ -7,7 +7,8 @@ Batches are inventory data: each hub's ``hub_upgrade_batch`` names its batch, an
 now pins (a first install is not a move; going back to an older version is never held). A
 hub of the previous batch is ready when helm's deployed revision of the release of that chart
 is at the version, has been (without a revision at another version in between) for at least
-``hub_upgrade_soak``, and the hub's Deployments and DaemonSets are rolled out.
+``hub_upgrade_soak``, the hub's Deployments and DaemonSets are rolled out, and where its
+smoke check was run (``hub_smoke_record``) the last one passed after it moved.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class PreviousHub:
     releases: dict[str, list[RevisionRecord]] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
     unreadable: str = ""
+    smoke: dict[str, Any] | None = None  # its last smoke check (hub_smoke_record), None when none was run
 
 
 def hub_problems(hub: PreviousHub, chart: str, version: str, soak: float, now: datetime.datetime) -> list[str]:
@@ -92,7 +94,24 @@ def hub_problems(hub: PreviousHub, chart: str, version: str, soak: float, now: d
                             f"({age((now - since).total_seconds())}), soaked at {ready.strftime('%Y-%m-%dT%H:%M:%SZ')}")
     if hub.pending:
         problems.append(f"{hub.name}: not healthy now: {'; '.join(hub.pending)}")
+    problems += smoke_problems(hub, chart, version, [running_since(records, version) for records in mine])
     return problems
+
+
+def smoke_problems(hub: PreviousHub, chart: str, version: str, since: list[datetime.datetime | None]) -> list[str]:
+    """Where the hub's smoke check was run: its last one must have passed, after the hub moved."""
+    if hub.smoke is None:
+        return []
+    at = hub.smoke.get("at")
+    when = at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else "an unknown time"
+    if hub.smoke.get("status") != "passed":
+        where = f" at step '{hub.smoke.get('step')}'" if hub.smoke.get("step") else ""
+        return [f"{hub.name}: its last smoke check failed{where} ({when})"]
+    moved = max((s for s in since if s is not None), default=None)
+    if moved is not None and (at is None or at < moved):
+        return [f"{hub.name}: its last smoke check ({when}) ran before it moved to {chart} {version}: run "
+                "playbooks/smoke.yml on it"]
+    return []
 
 
 def previous_batch(batches: list[str], batch: str) -> str:
