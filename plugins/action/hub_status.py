@@ -14,15 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import release_states
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import (
-    deployed_releases,
     pinned_releases,
+    pinned_versions,
+    read_releases,
     status_rows,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 
 
@@ -49,20 +48,16 @@ class ActionModule(ActionBase):
             rows = [problem_row(hub, cluster, "", f"inventory invalid: {error.errors[0] if error.errors else error}")]
             return {**result, "changed": False, "rows": rows, "ansible_facts": {"hub_status_rows": rows}}
         namespace = model.hub.namespace
-        versions = {key: str(variables.get(f"{prefix}_chart_version") or "") for key, prefix in RELEASE_PREFIXES.items()}
         try:
-            kube = Kube.from_args(self._task.args)
-            metadata = kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm")
-            wanted = [state.deployed["metadata"]["name"] if state.deployed else state.latest_secret
-                      for state in release_states(metadata).values()]
-            secrets = [kube.get(path("v1", "secrets", namespace, name)) for name in wanted if name]
+            deployed = read_releases(Kube.from_args(self._task.args), namespace)
         except KubeConfigError as error:
             rows = [problem_row(hub, cluster, namespace, f"cluster unreachable: {error}")]
         except (KubeError, HTTPError, OSError) as error:
             rows = [problem_row(hub, cluster, namespace, f"namespace could not be read: {error}")]
         else:
-            rows = status_rows(hub, cluster or model.cluster.name, namespace, pinned_releases(model, versions),
-                               deployed_releases(secrets, metadata), datetime.datetime.now(datetime.UTC))
+            rows = status_rows(hub, cluster or model.cluster.name, namespace,
+                               pinned_releases(model, pinned_versions(variables)), deployed,
+                               datetime.datetime.now(datetime.UTC))
         drifting = [row["release"] for row in rows if row["drift"]]
         message = f"hub {hub}: " + (f"differs from its inventory: {', '.join(drifting)}" if drifting
                                      else "as its inventory pins")

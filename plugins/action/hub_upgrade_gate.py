@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ansible.plugins.action import ActionBase
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import release_states
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads, seconds
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_smoke_record import read_record
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import deployed_releases, pinned_releases
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import pinned_releases, pinned_versions, read_releases
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gate import (
     PreviousHub,
     gate_message,
@@ -90,17 +88,12 @@ class ActionModule(ActionBase):
         """chart -> the version a deployed release of the hub moves to."""
         variables = collect_variables(task_vars, self._templar.template)
         model = build_model(variables, base_dir=str(task_vars.get("inventory_dir") or Path.cwd()))
-        versions = {key: str(variables.get(f"{prefix}_chart_version") or "") for key, prefix in RELEASE_PREFIXES.items()}
-        kube = Kube.from_args(self._task.args)
-        namespace = model.hub.namespace
-        metadata = kube.metadata(path("v1", "secrets", namespace), labelSelector=HELM_SECRETS)
-        wanted = [state.deployed["metadata"]["name"] for state in release_states(metadata).values() if state.deployed]
-        deployed = deployed_releases([kube.get(path("v1", "secrets", namespace, name)) for name in wanted], metadata)
+        deployed = read_releases(Kube.from_args(self._task.args), model.hub.namespace)
         # Forward moves only: going back to an older version is the way out of a bad upgrade,
         # never held (the rollout warns when the app version goes back).
-        return {pin.chart: pin.chart_version for pin in pinned_releases(model, versions)
-                if (found := deployed.get(pin.release)) and found.chart_version and found.chart_version != pin.chart_version
-                and not goes_back(found.chart_version, pin.chart_version)}
+        return {pin.chart: pin.chart_version for pin in pinned_releases(model, pinned_versions(variables))
+                if (found := deployed.get(pin.release)) and found.serving and found.chart_version
+                and found.chart_version != pin.chart_version and not goes_back(found.chart_version, pin.chart_version)}
 
     def _previous(self, name: str, variables: Any) -> PreviousHub:  # noqa: ANN401 - a host's variables
         namespace = str(self._var(variables, "hub_namespace") or self._var(variables, "hub_name") or name)

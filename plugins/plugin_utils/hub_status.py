@@ -17,7 +17,8 @@ from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import release_record, release_states
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel, Release
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import chart_metadata
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES, chart_metadata
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import Kube, path
 
 RFC3339 = re.compile(r"^(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?P<fraction>\.\d+)?(?P<offset>Z|[+-]\d\d:\d\d)?$")
 COLUMNS = ("hub", "cluster", "release", "pinned", "deployed", "app version", "revision", "age", "drift")
@@ -76,6 +77,7 @@ class Deployed:
     revision: int
     status: str  # of the latest revision: deployed, failed, pending-upgrade, ...
     deployed_at: datetime.datetime | None
+    serving: bool = True  # a revision is deployed (else the fields are the latest revision's)
 
 
 def deployed_releases(latest_secrets: Iterable[Mapping[str, Any]], metadata: Iterable[dict[str, Any]]) -> dict[str, Deployed]:
@@ -89,8 +91,22 @@ def deployed_releases(latest_secrets: Iterable[Mapping[str, Any]], metadata: Ite
         chart = (record.get("chart") or {}).get("metadata") or {}
         found[name] = Deployed(str(chart.get("name", "")), str(chart.get("version", "")),
                                str(chart.get("appVersion", "")), state.deployed_revision or state.latest_revision,
-                               state.latest_status, deployed_at(record))
+                               state.latest_status, deployed_at(record), state.deployed is not None)
     return found
+
+
+def read_releases(kube: Kube, namespace: str) -> dict[str, Deployed]:
+    """Each helm release of ``namespace``, read from the Secret of its deployed revision (of its
+    latest revision when none is deployed)."""
+    metadata = kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm")
+    wanted = [state.deployed["metadata"]["name"] if state.deployed else state.latest_secret
+              for state in release_states(metadata).values()]
+    return deployed_releases([kube.get(path("v1", "secrets", namespace, name)) for name in wanted if name], metadata)
+
+
+def pinned_versions(variables: Mapping[str, Any]) -> dict[str, str]:
+    """Release key -> the hub's ``*_chart_version`` (for releases deployed from chart directories)."""
+    return {key: str(variables.get(f"{prefix}_chart_version") or "") for key, prefix in RELEASE_PREFIXES.items()}
 
 
 def drift(pin: Pinned | None, deployed: Deployed | None) -> str:
