@@ -162,11 +162,20 @@ def test_host_shows_hub_variables_and_where_the_stage_came_from(sample_fleet: Pa
     climate = host_vars(sample_fleet / "hubs.fleet.yml", "gke-atlas-climate")
     assert climate["hub_dask_gateway_enabled"] is True and climate["fleet_helm_chart"] == "daskhub"
 
+    # The umbrella chart's switches in plain values files give the hub those releases, saying where from.
+    ocean = host_vars(sample_fleet / "hubs.fleet.yml", "gke-atlas-ocean")
+    assert ocean["fleet_helm_chart"] == "basehub" and ocean["hub_dask_gateway_enabled"] is True
+    assert ocean["fleet_chart_switches"] == {
+        "dask-gateway": f"{clusters / 'gke-atlas' / 'ocean.values.yaml'}: dask-gateway.enabled"}
+    assert "hub_image_building" not in ocean and "hub_image_building" not in climate
+
     bio = host_vars(sample_fleet / "hubs.fleet.yml", "aks-coral-bio")
     assert bio["cluster_provider"] == "azure" and bio["cluster_kube_context"] == "coral-aks"
 
     delta = host_vars(sample_fleet / "hubs.fleet.yml", E2E_HOST)
     assert delta["cluster_provider"] == "kubeconfig"
+    assert delta["hub_image_building"] == "enabled"
+    assert list(delta["fleet_chart_switches"]) == ["binderhub-service"]
     # the credentials file is sops-encrypted, so helm cannot read it: a named context instead
     assert delta["fleet_cluster_kubeconfig_encrypted"] is True
     assert delta["cluster_kubeconfig"] == "" and delta["cluster_kube_context"] == "onprem-delta"

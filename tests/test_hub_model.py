@@ -392,6 +392,34 @@ def test_values_file_relative_to_inventory_and_loaded(tmp_path: Path) -> None:
     assert model.values_files[0].content == {"jupyterhub": {"cull": {"timeout": 60}}, "dask-gateway": None}
 
 
+# The umbrella chart's switches (binderhub-service.enabled, dask-gateway.enabled): dropped when they
+# agree with the hub's releases, refused when they do not - a section is never lost quietly.
+def test_values_file_switch_that_agrees_is_dropped(tmp_path: Path) -> None:
+    variables = _with_values_file(tmp_path, "binderhub-service:\n  enabled: true\n  replicas: 2\n")
+    model = build(variables, tmp_path)
+    assert "binderhub-service" in model.releases
+    assert model.values_files[0].content == {"binderhub-service": {"replicas": 2}}
+    dask = _with_values_file(tmp_path, "dask-gateway:\n  enabled: true\n")
+    dask["hub_dask_gateway_enabled"] = True
+    assert build(dask, tmp_path).values_files[0].content == {"dask-gateway": {}}
+
+
+@pytest.mark.parametrize(("text", "change", "path", "fragments"), [
+    ("dask-gateway:\n  enabled: true\n", None, "hub_values_files[0]: dask-gateway.enabled",
+     ("is true in", "deploys no dask-gateway release", "hub_dask_gateway_enabled: true")),
+    ("binderhub-service:\n  enabled: true\n", {"hub_image_building": "disabled", "jupyterhub_profiles": []},
+     "hub_values_files[0]: binderhub-service.enabled", ("builds no images", "hub_image_building: enabled")),
+    ("binderhub-service:\n  enabled: false\n", None, "hub_values_files[0]: binderhub-service.enabled",
+     ("is false in", "the hub deploys binderhub-service", "hub_image_building: disabled")),
+    ("dask-gateway:\n  enabled: 'yes'\n", None, "hub_values_files[0]: dask-gateway.enabled", ("is a str",)),
+], ids=["dask-gateway on, hub without", "binderhub on, hub builds none", "binderhub off, hub builds", "not a bool"])
+def test_values_file_switch_that_disagrees_is_refused(tmp_path: Path, text: str, change: dict[str, Any] | None,
+                                                      path: str, fragments: tuple[str, ...]) -> None:
+    variables = _with_values_file(tmp_path, text)
+    variables.update(change or {})
+    assert_error(errors_of(variables, tmp_path), path, *fragments)
+
+
 # --- defaults and the demo inventory ----------------------------------------------------
 
 

@@ -28,6 +28,11 @@ description:
     C(helm_chart_values_files) as absolute paths in their listed order, secret files included as paths: they are
     never decrypted here), C(hub_dask_gateway_enabled) (true for C(helm_chart: daskhub)), C(fleet_helm_chart),
     C(fleet_hub_display_name)."
+  - "The umbrella chart's switches in a hub's plain values files are mapped to the hub's settings: a
+    C(binderhub-service.enabled: true) sets C(hub_image_building: enabled), a C(dask-gateway.enabled: true) sets
+    C(hub_dask_gateway_enabled: true) (the last file setting a switch decides; C(fleet_chart_switches) names it).
+    The switch itself is not a chart value: the hub model drops it, and refuses one that disagrees with the hub's
+    settings (e.g. from O(hub_vars)) or sits in an encrypted file of a hub without that release."
   - Every hub of every cluster is checked before anything is added, each problem named once with the file, the
     cluster, the hub and the key. A problem of a hub (or of its cluster) stops that hub only - it is added with the
     problems in C(fleet_problems), in group C(fleet_refused), and fails the validate play of C(playbooks/hub.yml)

@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.dns_names import DNS_LABEL_RE, HOSTNAME_RE
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_encrypted, name_looks_secret
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_switches import switched_on, switched_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
 
 CLUSTER_FILE = "cluster.yaml"
@@ -102,6 +103,8 @@ class FleetHub:
     values_files: tuple[str, ...]  # absolute paths, in their listed order
     display_name: str = ""
     ignored_keys: tuple[str, ...] = ()
+    # Umbrella switches that are on (fleet_switches.py): chart -> the values file deciding.
+    switched_on: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,10 +193,11 @@ def _hub_names_in_text(path: Path) -> list[str]:
 
 @dataclass
 class _ClusterReader:
-    """Collects the problems of one cluster file; ``sops_cache`` is shared across the fleet."""
+    """Collects the problems of one cluster file; the caches are shared across the fleet."""
 
     path: Path
     sops_cache: dict[str, bool]
+    switch_cache: dict[str, dict[str, bool]] = field(default_factory=dict)
     cluster: str = "?"
     hub_names: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -340,18 +344,22 @@ def _read_hub(reader: _ClusterReader, index: int, entry: object, seen: dict[str,
     if not name or duplicate:  # a second entry of a name: the first one's host carries the problem
         return None
     # Kept with its problems, which stop it (and only it) in the validate play.
+    plain = [path for path in files if not reader.is_encrypted(path)] if files else []
     return FleetHub(name=name, domain=domain, helm_chart=chart, values_files=files,
                     display_name=str(entry.get("display_name") or ""),
-                    ignored_keys=tuple(key for key in HUB_IGNORED_KEYS if key in entry))
+                    ignored_keys=tuple(key for key in HUB_IGNORED_KEYS if key in entry),
+                    switched_on=tuple(switched_on(plain, reader.switch_cache).items()))
 
 
-def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None) -> tuple[FleetCluster | None, list[Problem]]:
+def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None,
+                      switch_cache: dict[str, dict[str, bool]] | None = None) -> tuple[FleetCluster | None, list[Problem]]:
     """One ``cluster.yaml``: the cluster and every problem found.
 
     The cluster (None without a valid name) is only usable when there are no problems; it
     is returned anyway, with the hubs whose names are valid, for the checks across clusters.
     """
-    reader = _ClusterReader(path=path.absolute(), sops_cache={} if sops_cache is None else sops_cache)
+    reader = _ClusterReader(path=path.absolute(), sops_cache={} if sops_cache is None else sops_cache,
+                            switch_cache={} if switch_cache is None else switch_cache)
     reader.cluster = path.parent.name  # until the file names it
     try:
         data = _load_yaml(path)
@@ -459,8 +467,9 @@ def load_fleet(config_dir: str | Path, host_names: str = "cluster_hub") -> Fleet
                                       f"no {CLUSTER_FILE} found; expected <dir>/config/clusters/<cluster>/{CLUSTER_FILE}"))
         return fleet
     sops_cache: dict[str, bool] = {}
+    switch_cache: dict[str, dict[str, bool]] = {}
     for path in files:
-        cluster, problems = read_cluster_file(path, sops_cache)
+        cluster, problems = read_cluster_file(path, sops_cache, switch_cache)
         fleet.problems.extend(problems)
         if cluster is not None:
             fleet.clusters.append(cluster)
@@ -587,6 +596,9 @@ def hub_variables(hub: FleetHub, *, staging_pattern: str = "staging",
         "hub_dask_gateway_enabled": HELM_CHARTS.get(hub.helm_chart, False),
         "fleet_helm_chart": hub.helm_chart,
     }
+    if hub.switched_on:
+        variables.update(switched_variables(dict(hub.switched_on)))
+        variables["fleet_chart_switches"] = {chart: f"{path}: {chart}.enabled" for chart, path in hub.switched_on}
     if hub.display_name:
         variables["fleet_hub_display_name"] = hub.display_name
     if hub.ignored_keys:

@@ -92,7 +92,7 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
     if charts and not Path(charts).is_absolute():
         charts = os.path.normpath(Path(base_dir) / charts)
     releases = read_releases(errs, variables, hub, charts)
-    files = read_values_files(errs, value_of(variables, "hub_values_files"), base_dir)
+    files = read_values_files(errs, value_of(variables, "hub_values_files"), base_dir, releases)
     if errs.messages:
         raise HubModelError(hub_label, errs.messages)
     return HubModel(hub=hub, cluster=cluster, jupyterhub=jupyterhub, binderhub_service=binderhub,

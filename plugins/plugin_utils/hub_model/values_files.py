@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -66,8 +66,46 @@ def _check_values_name_overrides(errs: Errors, path: str, full: str, content: Ma
                          f"no {key} (name the release with {variable} instead)")
 
 
-def read_values_files(errs: Errors, value: object, base_dir: str) -> list[ValuesFile]:
-    """The hub's extra values files in their listed order.
+# The umbrella chart's switch of a chart (``binderhub-service.enabled``, ``dask-gateway.enabled``):
+# not a value of the chart itself. The hub's own settings decide which releases it has
+# (``hub_image_building``, ``hub_dask_gateway_enabled``; the fleet inventory plugin maps a plain
+# file's switch to them): a switch that agrees is dropped, one that disagrees is refused. Other
+# values of a chart the hub does not deploy stay, named by ``hub_values.render.unused_sections``.
+CHART_SWITCH = "enabled"
+# Per chart: why the hub has no such release, how to give it one, how to say it has none.
+WHY_NOT_DEPLOYED = {
+    "binderhub-service": ("the hub builds no images (hub_image_building, else a profile option with "
+                          "dynamic_image_building)", "hub_image_building: enabled", "hub_image_building: disabled"),
+    "dask-gateway": ("hub_dask_gateway_enabled is false", "hub_dask_gateway_enabled: true (helm_chart: daskhub "
+                     "in a fleet's cluster.yaml)", "hub_dask_gateway_enabled: false"),
+}
+
+
+def chart_switches_applied(errs: Errors, path: str, values_file: ValuesFile, deployed: Collection[str]) -> ValuesFile:
+    """``values_file`` without the umbrella switches, each checked against the releases the hub
+    deploys (``deployed``: chart keys). Messages name keys, never values."""
+    content = dict(values_file.content)
+    for chart, (why, on, off) in WHY_NOT_DEPLOYED.items():
+        section = content.get(chart)
+        if not isinstance(section, Mapping) or CHART_SWITCH not in section:
+            continue
+        switch = section[CHART_SWITCH]
+        if not isinstance(switch, bool):
+            errs.add(f"{path}: {chart}.{CHART_SWITCH}", f"is a {type_name(switch)} in {values_file.path}",
+                     "true or false")
+        elif switch and chart not in deployed:
+            errs.add(f"{path}: {chart}.{CHART_SWITCH}", f"is true in {values_file.path}, but the hub deploys no "
+                     f"{chart} release: {why}", f"{on}, or no {chart}.{CHART_SWITCH} in the file")
+        elif not switch and chart in deployed:
+            errs.add(f"{path}: {chart}.{CHART_SWITCH}", f"is false in {values_file.path}, but the hub deploys "
+                     f"{chart}", f"{off}, or no {chart}.{CHART_SWITCH} in the file")
+        content[chart] = {key: value for key, value in section.items() if key != CHART_SWITCH}
+    return replace(values_file, content=content)
+
+
+def read_values_files(errs: Errors, value: object, base_dir: str, deployed: Collection[str]) -> list[ValuesFile]:
+    """The hub's extra values files in their listed order, the umbrella switches checked against
+    the charts the hub deploys (``deployed``) and dropped.
 
     A sops-encrypted file (complete top-level ``sops`` metadata) is listed with
     ``encrypted=True`` and empty content: it is decrypted in memory, only where the values are
@@ -98,7 +136,7 @@ def read_values_files(errs: Errors, value: object, base_dir: str) -> list[Values
             continue
         checked = _check_values_content(errs, path, full, content)
         if checked is not None:
-            files.append(ValuesFile(path=full, content=checked))
+            files.append(chart_switches_applied(errs, path, ValuesFile(path=full, content=checked), deployed))
     return files
 
 
@@ -133,7 +171,8 @@ def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubM
             continue
         checked = _check_values_content(errs, path, values_file.path, content)
         if checked is not None:
-            files.append(ValuesFile(path=values_file.path, content=checked, encrypted=True))
+            decrypted = ValuesFile(path=values_file.path, content=checked, encrypted=True)
+            files.append(chart_switches_applied(errs, path, decrypted, model.releases))
     if errs.messages:
         raise HubModelError(model.hub.name, errs.messages)
     return replace(model, values_files=files)
