@@ -19,7 +19,8 @@ import jsonschema
 import pytest
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import load_fleet, stage_of
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import build_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import adoption_report
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values
@@ -457,6 +458,77 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
 
 
 # ---------------------------------------------------------------------------------------
+# Adopting the umbrella chart's values: mapped, honoured, or refused with the list to decide
+# ---------------------------------------------------------------------------------------
+
+
+def test_umbrella_values_are_unwrapped_and_reported(sample_fleet: Path) -> None:
+    hubs = _templated_hub_vars(sample_fleet / "hubs.fleet.yml")
+    if not hubs:
+        pytest.skip("the inventory plugin is not enabled for in-process use (ANSIBLE_CONFIG)")
+    glacier = hubs["eks-bering-glacier"]
+    assert glacier["hub_adoption_umbrella"] == "basehub"
+    model = build_model({k: v for k, v in glacier.items() if not k.startswith("registry_")})
+    values = sample_fleet / CLUSTERS / "eks-bering" / "glacier.values.yaml"
+    content = next(f.content for f in model.values_files if f.path == str(values))
+    # basehub: unwrapped, the umbrella's custom value kept inert on the operator's word
+    assert sorted(content) == ["binderhub-service", "dask-gateway", "jupyterhub"]
+    assert content["jupyterhub"]["singleuser"]["defaultUrl"] == "/lab"
+    assert content["binderhub-service"]["config"]["KubernetesBuildExecutor"]["memory_limit"] == "3G"
+    report = adoption_report(model)
+    assert f"{values}: basehub.jupyterhub -> jupyterhub (umbrella nesting unwrapped)" in report
+    assert f"{values}: basehub.binderhub-service -> binderhub-service (umbrella nesting unwrapped)" in report
+    assert any("jupyterhub.custom.homepage kept inert" in line for line in report), report
+    assert f"{values}: binderhub-service, dask-gateway, jupyterhub carried over" in report
+
+
+def test_chart_override_pins_the_hubs_charts(sample_fleet: Path) -> None:
+    climate = host_vars(sample_fleet / "hubs.fleet.yml", "gke-atlas-climate")
+    chart = sample_fleet / "helm-charts" / "daskhub-previous" / "Chart.yaml"
+    assert climate["jupyterhub_chart_version"] == "4.3.5"
+    assert climate["jupyterhub_dask_gateway_chart_version"] == "2026.3.0"
+    assert climate["fleet_chart_pins"]["jupyterhub_chart_version"] == f"4.3.5 (chart_override: {chart})"
+    ocean = host_vars(sample_fleet / "hubs.fleet.yml", "gke-atlas-ocean")
+    assert "jupyterhub_chart_version" not in ocean and "fleet_chart_pins" not in ocean
+
+
+def test_a_chart_override_that_pins_nothing_stops_that_hub_only(sample_fleet: Path, tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet"
+    shutil.copytree(sample_fleet, fleet)
+    (fleet / "helm-charts" / "daskhub-previous" / "Chart.yaml").write_text("apiVersion: v2\nname: daskhub\n")
+    listing = inventory_list(fleet / "hubs.fleet.yml")
+    problems = listing["_meta"]["hostvars"]["gke-atlas-climate"]["fleet_problems"]
+    assert any("chart_override" in p and "pins no jupyterhub dependency" in p for p in problems), problems
+    assert "fleet_problems" not in listing["_meta"]["hostvars"]["gke-atlas-ocean"]
+
+
+def test_umbrella_only_values_are_refused_with_every_decision_listed(sample_fleet: Path) -> None:
+    hubs = _templated_hub_vars(sample_fleet / "hubs.fleet.yml")
+    if not hubs:
+        pytest.skip("the inventory plugin is not enabled for in-process use (ANSIBLE_CONFIG)")
+    glacier = {k: v for k, v in hubs["eks-bering-glacier"].items() if not k.startswith("registry_")}
+    values = Path(glacier["hub_values_files"][0]).parent / "adopted.values.yaml"
+    values.write_text(yaml.safe_dump({
+        "basehub": {"jupyterhub": {"custom": {"2i2c": {"add_staff_user_ids_to_admin_users": True}}}},
+        "jupyterhub-home-nfs": {"enabled": True, "quotaEnforcer": {"hardQuota": "10"}},
+        "nfs": {"enabled": True}}))
+    try:
+        with pytest.raises(HubModelError) as raised:
+            build_model({**glacier, "hub_values_files": [*glacier["hub_values_files"], str(values)],
+                         "hub_adoption_accepted": []})
+    finally:
+        values.unlink()
+    errors = "\n".join(raised.value.errors)
+    index = len(glacier["hub_values_files"])
+    for key in ("jupyterhub-home-nfs", "nfs"):
+        assert f"hub_values_files[{index}]: {key}: top-level key {key!r} in {values} is not a chart of the hub" in errors
+        assert "carry it over as a companion release of the hub, or list it in hub_adoption_accepted" in errors
+    assert f"hub_values_files[{index}]: jupyterhub.custom.2i2c: in {values} is read by the basehub chart's" in errors
+    # the glacier file's own custom.homepage needs the decision too once it is not accepted
+    assert "jupyterhub.custom.homepage: in" in errors
+
+
+# ---------------------------------------------------------------------------------------
 # The generator's large fleet
 # ---------------------------------------------------------------------------------------
 
@@ -529,6 +601,9 @@ def test_deploy_one_sample_hub_to_the_local_cluster(sample_fleet: Path, fleet_ke
     assert first.rc == 0, first.output[-6000:]
     assert first.recap()[E2E_HOST]["failed"] == 0
     assert token not in first.output
+    # the adoption report, before any change: the umbrella's switch mapped to the hub's release
+    assert ("delta-binder.values.yaml: binderhub-service.enabled -> the hub's binderhub-service release is deployed"
+            in first.output), first.output[-6000:]
     second = run_playbook("-i", str(source), "playbooks/hub.yml", "-l", E2E_HOST, env=env)
     assert second.rc == 0, second.output[-6000:]
     assert second.recap()[E2E_HOST]["changed"] == 0, second.output[-6000:]

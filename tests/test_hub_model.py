@@ -420,6 +420,23 @@ def test_values_file_switch_that_disagrees_is_refused(tmp_path: Path, text: str,
     assert_error(errors_of(variables, tmp_path), path, *fragments)
 
 
+def test_umbrella_rules_apply_to_adopted_hubs_only(tmp_path: Path) -> None:
+    text = "jupyterhub:\n  custom:\n    banner: hello\nbasehub:\n  binderhub-service:\n    replicas: 2\n"
+    native = _with_values_file(tmp_path, "jupyterhub:\n  custom:\n    banner: hello\n")
+    assert build(native, tmp_path).values_files[0].content == {"jupyterhub": {"custom": {"banner": "hello"}}}
+    assert_error(errors_of(_with_values_file(tmp_path, text), tmp_path), "hub_values_files[0]: basehub",
+                 "not a chart of the hub")
+    adopted = _with_values_file(tmp_path, text)
+    adopted["hub_adoption_umbrella"] = "basehub"
+    assert_error(errors_of(adopted, tmp_path), "hub_values_files[0]: jupyterhub.custom.banner", "a decision")
+    adopted["hub_adoption_accepted"] = ["jupyterhub.custom"]
+    assert build(adopted, tmp_path).values_files[0].content == {
+        "jupyterhub": {"custom": {"banner": "hello"}}, "binderhub-service": {"replicas": 2}}
+    both = _with_values_file(tmp_path, "binderhub-service: {replicas: 1}\nbasehub:\n  binderhub-service: {replicas: 2}\n")
+    both["hub_adoption_umbrella"] = "basehub"
+    assert_error(errors_of(both, tmp_path), "hub_values_files[0]: basehub.binderhub-service", "both set")
+
+
 # --- defaults and the demo inventory ----------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_cache import ChartResolveError, resolve_chart
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import adoption_report
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import (
     RenderError,
@@ -68,7 +69,8 @@ class ActionModule(ActionBase):
         except RenderError as error:
             return {**result, "failed": True, "msg": str(error), **error.details}
         outcome = {**result, "changed": False, "hub": rendering.model.hub.name, "charts": charts,
-                   "image_building": rendering.model.hub.image_building}
+                   "image_building": rendering.model.hub.image_building,
+                   "adoption": adoption_report(rendering.model, task_vars.get("fleet_chart_pins"))}
         unused = unused_sections(rendering.model)
         if unused:  # never dropped without a word
             outcome["warnings"] = [f"hub {rendering.model.hub.name}: not deployed, the hub has no such release: "

@@ -33,6 +33,14 @@ description:
     C(hub_dask_gateway_enabled: true) (the last file setting a switch decides; C(fleet_chart_switches) names it).
     The switch itself is not a chart value: the hub model drops it, and refuses one that disagrees with the hub's
     settings (e.g. from O(hub_vars)) or sits in an encrypted file of a hub without that release."
+  - "Values written for the umbrella chart: C(hub_adoption_umbrella) is C(basehub) on every hub, so values nested
+    under C(basehub:) (a C(daskhub) hub's files) are unwrapped, and C(jupyterhub.custom.*) and top-level keys that
+    are no chart of the hub (C(nfs), C(jupyterhub-home-nfs), ...) are refused until the operator decides
+    (C(hub_adoption_accepted); the validate play lists each hub's adoption report). A hub's C(chart_override) (the
+    umbrella C(Chart.yaml) it is deployed with) pins its charts: the C(jupyterhub), C(binderhub-service) and
+    C(dask-gateway) dependency versions become C(jupyterhub_chart_version), C(binderhub_service_chart_version),
+    C(jupyterhub_dask_gateway_chart_version) (C(fleet_chart_pins) names the file); one that cannot be read or pins
+    no jupyterhub is a problem of the hub."
   - Every hub of every cluster is checked before anything is added, each problem named once with the file, the
     cluster, the hub and the key. A problem of a hub (or of its cluster) stops that hub only - it is added with the
     problems in C(fleet_problems), in group C(fleet_refused), and fails the validate play of C(playbooks/hub.yml)

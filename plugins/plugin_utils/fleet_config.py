@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.dns_names import DNS_LABEL_RE, HOSTNAME_RE
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_encrypted, name_looks_secret
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_chart_pins import ChartPinError, chart_pins
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_switches import switched_on, switched_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
 
@@ -54,11 +55,13 @@ PROVIDER_REQUIRED_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
 PROVIDER_CREDENTIALS_KEY = {"gcp": "key", "aws": "key", "azure": "key", "kubeconfig": "file"}
 # helm_chart -> does the hub run dask-gateway beside JupyterHub?
 HELM_CHARTS = {"basehub": False, "daskhub": True}
+# The umbrella chart the layout's values files are written for (daskhub nests basehub's values).
+UMBRELLA_CHART = "basehub"
 CLUSTER_KEYS = ("name", "provider", "provider_url", "metadata", "support", "tenancy", "hubs", *PROVIDERS)
 HUB_REQUIRED_KEYS = ("name", "domain", "helm_chart", "helm_chart_values_files")
 HUB_KEYS = (*HUB_REQUIRED_KEYS, "display_name", "uptime_check", "domain_override_file", "chart_override")
 # Keys of a hub entry the toolkit does not act on (reported in fleet_hub_ignored_keys).
-HUB_IGNORED_KEYS = ("uptime_check", "domain_override_file", "chart_override")
+HUB_IGNORED_KEYS = ("uptime_check", "domain_override_file")
 HOST_NAME_MODES = ("cluster_hub", "hub")
 STAGES = ("staging", "production")
 
@@ -105,6 +108,8 @@ class FleetHub:
     ignored_keys: tuple[str, ...] = ()
     # Umbrella switches that are on (fleet_switches.py): chart -> the values file deciding.
     switched_on: tuple[tuple[str, str], ...] = ()
+    # chart_override's pins (fleet_chart_pins.py): version variable -> (version, Chart.yaml).
+    chart_pins: tuple[tuple[str, tuple[str, str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -345,10 +350,17 @@ def _read_hub(reader: _ClusterReader, index: int, entry: object, seen: dict[str,
         return None
     # Kept with its problems, which stop it (and only it) in the validate play.
     plain = [path for path in files if not reader.is_encrypted(path)] if files else []
+    pins: dict[str, tuple[str, str]] = {}
+    if entry.get("chart_override") is not None:
+        try:
+            pins = chart_pins(entry.get("chart_override"), reader.path.parent, reader.path.parent.parent.parent.parent)
+        except ChartPinError as exc:
+            reader.add_hub(name, label, "chart_override", str(exc))
     return FleetHub(name=name, domain=domain, helm_chart=chart, values_files=files,
                     display_name=str(entry.get("display_name") or ""),
                     ignored_keys=tuple(key for key in HUB_IGNORED_KEYS if key in entry),
-                    switched_on=tuple(switched_on(plain, reader.switch_cache).items()))
+                    switched_on=tuple(switched_on(plain, reader.switch_cache).items()),
+                    chart_pins=tuple(pins.items()))
 
 
 def read_cluster_file(path: Path, sops_cache: dict[str, bool] | None = None,
@@ -594,11 +606,17 @@ def hub_variables(hub: FleetHub, *, staging_pattern: str = "staging",
         "fleet_hub_stage_source": source,
         "hub_values_files": [*prepend_values_files, *hub.values_files],
         "hub_dask_gateway_enabled": HELM_CHARTS.get(hub.helm_chart, False),
+        # The incumbent's values are written for its umbrella chart (hub_model/adoption.py).
+        "hub_adoption_umbrella": UMBRELLA_CHART,
         "fleet_helm_chart": hub.helm_chart,
     }
     if hub.switched_on:
         variables.update(switched_variables(dict(hub.switched_on)))
         variables["fleet_chart_switches"] = {chart: f"{path}: {chart}.enabled" for chart, path in hub.switched_on}
+    if hub.chart_pins:
+        variables.update({variable: version for variable, (version, _) in hub.chart_pins})
+        variables["fleet_chart_pins"] = {variable: f"{version} (chart_override: {path})"
+                                         for variable, (version, path) in hub.chart_pins}
     if hub.display_name:
         variables["fleet_hub_display_name"] = hub.display_name
     if hub.ignored_keys:

@@ -9,6 +9,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import (
+    ACCEPTED_VARIABLE,
+    UMBRELLA_VARIABLE,
+    read_adoption,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import read_auth
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.cluster import (
     read_cluster,
@@ -92,8 +97,9 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
     if charts and not Path(charts).is_absolute():
         charts = os.path.normpath(Path(base_dir) / charts)
     releases = read_releases(errs, variables, hub, charts)
-    files = read_values_files(errs, value_of(variables, "hub_values_files"), base_dir, releases)
+    adoption = read_adoption(errs, value_of(variables, UMBRELLA_VARIABLE), value_of(variables, ACCEPTED_VARIABLE))
+    files = read_values_files(errs, value_of(variables, "hub_values_files"), base_dir, releases, adoption)
     if errs.messages:
         raise HubModelError(hub_label, errs.messages)
     return HubModel(hub=hub, cluster=cluster, jupyterhub=jupyterhub, binderhub_service=binderhub,
-                    releases=releases, values_files=files)
+                    releases=releases, values_files=files, adoption=adoption)

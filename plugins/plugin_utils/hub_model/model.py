@@ -43,11 +43,21 @@ class Hub:
 
 
 @dataclass(frozen=True)
+class Adoption:
+    """Values written for an umbrella chart (hub_model/adoption.py): its name, what the operator accepted."""
+
+    umbrella: str = ""
+    accepted: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ValuesFile:
     path: str
     content: dict[str, Any]
     # sops-encrypted: ``content`` stays empty until ``decrypt_values_files`` (in memory only).
     encrypted: bool = False
+    # What was mapped or dropped on the operator's word (hub_model/adoption.py), for the adoption report.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,7 @@ class HubModel:
     binderhub_service: BinderHubSettings
     releases: dict[str, Release]
     values_files: list[ValuesFile]
+    adoption: Adoption = field(default_factory=Adoption)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

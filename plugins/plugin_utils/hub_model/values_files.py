@@ -11,7 +11,13 @@ from typing import Any
 
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_document
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel, ValuesFile
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import (
+    accept_unknown_key,
+    check_custom,
+    unknown_key_fix,
+    unwrap_umbrella,
+)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Adoption, HubModel, ValuesFile
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.readers import (
     Errors,
     HubModelError,
@@ -27,8 +33,10 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems i
 VALUES_FILE_KEYS = ("jupyterhub", "binderhub-service", "dask-gateway")
 
 
-def _check_values_content(errs: Errors, path: str, full: str, content: object) -> dict[str, Any] | None:
-    """The file's values when they are a mapping of chart sections, else ``None`` (errors recorded).
+def _check_values_content(errs: Errors, path: str, full: str, content: object, adoption: Adoption,
+                          notes: list[str]) -> dict[str, Any] | None:
+    """The file's values when they are a mapping of chart sections, else ``None`` (errors recorded);
+    values written for an umbrella chart mapped or refused (``adoption.py``), with ``notes``.
 
     Messages name keys and types only, never values (the content may be decrypted secrets).
     """
@@ -37,14 +45,33 @@ def _check_values_content(errs: Errors, path: str, full: str, content: object) -
         errs.add(path, f"{full} holds a {type_name(content)}", "a mapping with top-level keys "
                  + ", ".join(VALUES_FILE_KEYS))
         return None
-    for key in content:
+    content = unwrap_umbrella(errs, path, full, dict(content), adoption, notes)
+    for key in list(content):
         if key not in VALUES_FILE_KEYS:
+            if accept_unknown_key(str(key), adoption, notes, full):
+                content.pop(key)
+                continue
             errs.add(f"{path}: {key}", f"top-level key {key!r} in {full} is not a chart of the hub",
-                     "one of " + ", ".join(VALUES_FILE_KEYS) + did_you_mean(str(key), VALUES_FILE_KEYS))
+                     "one of " + ", ".join(VALUES_FILE_KEYS) + did_you_mean(str(key), VALUES_FILE_KEYS)
+                     + unknown_key_fix(adoption))
         elif content[key] is not None and not isinstance(content[key], Mapping):
             errs.add(f"{path}: {key}", f"is a {type_name(content[key])}", "a mapping of helm values")
     _check_values_name_overrides(errs, path, full, content)
-    return dict(content)
+    check_custom(errs, path, full, content, adoption, notes)
+    return content
+
+
+def _checked_file(errs: Errors, path: str, full: str, content: object, model_parts: tuple[Collection[str], Adoption],
+                  *, encrypted: bool = False) -> ValuesFile | None:
+    """One values file's content checked, mapped and noted (``None`` when it is not a mapping)."""
+    deployed, adoption = model_parts
+    notes: list[str] = []
+    checked = _check_values_content(errs, path, full, content, adoption, notes)
+    if checked is None:
+        return None
+    values_file = chart_switches_applied(errs, path, ValuesFile(path=full, content=checked, encrypted=encrypted),
+                                         deployed)
+    return replace(values_file, notes=(*notes, *values_file.notes))
 
 
 # Chart values that rename the charts' objects: the toolkit derives object names (the binder
@@ -85,6 +112,7 @@ def chart_switches_applied(errs: Errors, path: str, values_file: ValuesFile, dep
     """``values_file`` without the umbrella switches, each checked against the releases the hub
     deploys (``deployed``: chart keys). Messages name keys, never values."""
     content = dict(values_file.content)
+    notes: list[str] = list(values_file.notes)
     for chart, (why, on, off) in WHY_NOT_DEPLOYED.items():
         section = content.get(chart)
         if not isinstance(section, Mapping) or CHART_SWITCH not in section:
@@ -100,12 +128,16 @@ def chart_switches_applied(errs: Errors, path: str, values_file: ValuesFile, dep
             errs.add(f"{path}: {chart}.{CHART_SWITCH}", f"is false in {values_file.path}, but the hub deploys "
                      f"{chart}", f"{off}, or no {chart}.{CHART_SWITCH} in the file")
         content[chart] = {key: value for key, value in section.items() if key != CHART_SWITCH}
-    return replace(values_file, content=content)
+        if isinstance(switch, bool) and (switch == (chart in deployed)):
+            notes.append(f"{values_file.path}: {chart}.{CHART_SWITCH} -> the hub's {chart} release is "
+                         + ("deployed" if switch else "not deployed"))
+    return replace(values_file, content=content, notes=tuple(notes))
 
 
-def read_values_files(errs: Errors, value: object, base_dir: str, deployed: Collection[str]) -> list[ValuesFile]:
+def read_values_files(errs: Errors, value: object, base_dir: str, deployed: Collection[str],
+                      adoption: Adoption) -> list[ValuesFile]:
     """The hub's extra values files in their listed order, the umbrella switches checked against
-    the charts the hub deploys (``deployed``) and dropped.
+    the charts the hub deploys (``deployed``) and dropped, umbrella values mapped (``adoption``).
 
     A sops-encrypted file (complete top-level ``sops`` metadata) is listed with
     ``encrypted=True`` and empty content: it is decrypted in memory, only where the values are
@@ -134,9 +166,9 @@ def read_values_files(errs: Errors, value: object, base_dir: str, deployed: Coll
         if is_sops_document(content):
             files.append(ValuesFile(path=full, content={}, encrypted=True))
             continue
-        checked = _check_values_content(errs, path, full, content)
+        checked = _checked_file(errs, path, full, content, (deployed, adoption))
         if checked is not None:
-            files.append(chart_switches_applied(errs, path, ValuesFile(path=full, content=checked), deployed))
+            files.append(checked)
     return files
 
 
@@ -169,10 +201,10 @@ def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubM
             errs.add(path, f"{values_file.path} decrypts to unreadable YAML ({exc.__class__.__name__})",
                      "a helm values file")
             continue
-        checked = _check_values_content(errs, path, values_file.path, content)
+        checked = _checked_file(errs, path, values_file.path, content, (model.releases, model.adoption),
+                                encrypted=True)
         if checked is not None:
-            decrypted = ValuesFile(path=values_file.path, content=checked, encrypted=True)
-            files.append(chart_switches_applied(errs, path, decrypted, model.releases))
+            files.append(checked)
     if errs.messages:
         raise HubModelError(model.hub.name, errs.messages)
     return replace(model, values_files=files)

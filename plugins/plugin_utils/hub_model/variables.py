@@ -19,7 +19,7 @@ MODEL_VARIABLES = (
     # hub (host_vars); hub_name defaults to inventory_hostname (filled in by the caller),
     # hub_namespace "" -> hub_name, hub_charts_dir is required with hub_charts_source: directory
     "hub_name", "hub_namespace", "hub_domain", "hub_stage", "hub_values_files", "hub_charts_source",
-    "hub_charts_dir", "hub_dask_gateway_enabled", "hub_image_building",
+    "hub_charts_dir", "hub_dask_gateway_enabled", "hub_image_building", "hub_adoption_umbrella", "hub_adoption_accepted",
     # cluster (group_vars)
     "cluster_name", "cluster_provider", "cluster_local", "cluster_kubeconfig", "cluster_kube_context",
     "cluster_node_pools", "cluster_max_parallel_deploys",
