@@ -11,12 +11,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-IBH_CACHE="${IBH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imagebuilding-hubs}"
 PYTHON="${PYTHON:-python3}"
 SOURCE="${BINDERHUB_SOURCE:-$ROOT/../shared/binderhub}"
-LINK="$ROOT/.local/binder-runtime"
 # Bump when the steps below change how the runtime is made.
 RECIPE_VERSION=1
+# shellcheck source=scripts/cached-runtime.sh
+source "$ROOT/scripts/cached-runtime.sh"
 
 log() { printf '[binder-runtime] %s\n' "$*"; }
 
@@ -26,29 +26,14 @@ wheels=("$SOURCE"/binderhub-*.whl)
   log "expected one binderhub-*.whl and constraints.txt in $SOURCE (the genuine BinderHub, test data)" >&2; exit 1; }
 wheel="${wheels[0]}"
 
-key="$( { printf 'recipe %s\n' "$RECIPE_VERSION"; "$PYTHON" --version;
-          sha256sum "$wheel" "$SOURCE/constraints.txt" | cut -c1-64; } 2>&1 | sha256sum | cut -c1-12)"
-dir="$IBH_CACHE/binder-runtime/$key"
-if [[ "${1:-}" == "--print-key" ]]; then
-  printf '%s %s\n' "$key" "$dir"
-  exit 0
-fi
-
-mkdir -p "$IBH_CACHE/binder-runtime"
-exec 9>"$dir.lock"
-flock 9
-if [[ -f "$dir/.complete" ]]; then
-  log "cached ($dir)"
-else
-  start=$SECONDS
-  rm -rf "$dir"
-  mkdir -p "$dir"
+install_binder_runtime() {
+  local dir="$1"
   log "installing BinderHub $(basename "$wheel") with the binderhub-service image's pins"
   "$PYTHON" -m venv "$dir/venv"
   "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off \
     -c "$SOURCE/constraints.txt" "$wheel[pycurl]" ruamel-yaml certifi
-  touch "$dir/.complete"
-  log "installed in $((SECONDS - start)) s ($dir)"
-fi
-mkdir -p "$(dirname "$LINK")"
-ln -sfn "$dir" "$LINK"
+}
+
+key="$( { printf 'recipe %s\n' "$RECIPE_VERSION"; "$PYTHON" --version;
+          sha256sum "$wheel" "$SOURCE/constraints.txt" | cut -c1-64; } 2>&1 | sha256sum | cut -c1-12)"
+cached_runtime binder-runtime "$key" install_binder_runtime "${1:-}"

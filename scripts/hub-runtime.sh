@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the hub runtime of the test bed's hub boot (scripts/hub-boot): the Python side of
+# Install the hub runtime of the test bed's hub boot (scripts/hub_boot): the Python side of
 # z2jh 4.4.0's hub image (tools/hub-runtime/requirements.txt) in a virtualenv and
 # configurable-http-proxy 5.2.0 (tools/hub-runtime/package.json and its lock file) from npm.
 #
@@ -11,37 +11,20 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-IBH_CACHE="${IBH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imagebuilding-hubs}"
 PYTHON="${PYTHON:-python3}"
 PINS="$ROOT/tools/hub-runtime"
-LINK="$ROOT/.local/hub-runtime"
 # Bump when the steps below change how the runtime is made.
 RECIPE_VERSION=1
+# shellcheck source=scripts/cached-runtime.sh
+source "$ROOT/scripts/cached-runtime.sh"
 
 log() { printf '[hub-runtime] %s\n' "$*"; }
 
 command -v node >/dev/null && command -v npm >/dev/null || {
   log "node and npm are needed for configurable-http-proxy (Debian: apt-get install nodejs npm)" >&2; exit 1; }
 
-key="$( { printf 'recipe %s\n' "$RECIPE_VERSION"; "$PYTHON" --version; node --version;
-          cd "$PINS" && sha256sum requirements.txt package.json package-lock.json; } 2>&1 | sha256sum | cut -c1-12)"
-dir="$IBH_CACHE/hub-runtime/$key"
-if [[ "${1:-}" == "--print-key" ]]; then
-  printf '%s %s\n' "$key" "$dir"
-  exit 0
-fi
-
-mkdir -p "$IBH_CACHE/hub-runtime"
-# One installer at a time (two runs of `make pytest` may start together).
-exec 9>"$dir.lock"
-flock 9
-if [[ -f "$dir/.complete" ]]; then
-  log "cached ($dir)"
-else
-  start=$SECONDS
-  # A virtualenv records its own path, so it is made in place; .complete marks a finished one.
-  rm -rf "$dir"
-  mkdir -p "$dir"
+install_hub_runtime() {
+  local dir="$1"
   log "installing the hub's Python side (jupyterhub, kubespawner, oauthenticator, fancy-profiles, ...)"
   "$PYTHON" -m venv "$dir/venv"
   "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off \
@@ -49,8 +32,8 @@ else
   log "installing configurable-http-proxy"
   cp "$PINS/package.json" "$PINS/package-lock.json" "$dir/"
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$dir/.complete"
-  log "installed in $((SECONDS - start)) s ($dir)"
-fi
-mkdir -p "$(dirname "$LINK")"
-ln -sfn "$dir" "$LINK"
+}
+
+key="$( { printf 'recipe %s\n' "$RECIPE_VERSION"; "$PYTHON" --version; node --version;
+          cd "$PINS" && sha256sum requirements.txt package.json package-lock.json; } 2>&1 | sha256sum | cut -c1-12)"
+cached_runtime hub-runtime "$key" install_hub_runtime "${1:-}"

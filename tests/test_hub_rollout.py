@@ -212,6 +212,32 @@ def test_report_goes_next_to_the_playbooks_directory_whatever_the_working_direct
     assert not (tmp_path / "reports").exists() and not (elsewhere / "reports").exists()
 
 
+def test_the_report_handed_to_awx_is_the_one_the_callback_wrote_where_configured(tmp_path: Path) -> None:
+    """The report path set in ansible.cfg ([hub_rollout_report] report_path), not the default:
+    hub.yml's last play hands over the file the callback wrote (one rule for the path). And a
+    hub left out of the run (another upgrade batch) never reaches the deploy play, even when no
+    hub of the run passes validation (the plan is then empty, not every host)."""
+    report = tmp_path / "elsewhere" / "report.json"
+    config = tmp_path / "ansible.cfg"
+    config.write_text((ROOT / "ansible.cfg").read_text().replace(
+        "collections_path = .local/collections", f"collections_path = {ROOT / '.local' / 'collections'}")
+        + f"\n[hub_rollout_report]\nreport_path = {report}\n")
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {
+        "handed-hub": {"registry_type": "bogus", "hub_upgrade_batch": "first"},
+        "later-hub": {"hub_upgrade_batch": "second"}}}}))
+    env = project_env(ANSIBLE_CONFIG=str(config), ANSIBLE_SHOW_CUSTOM_STATS="1", KUBECONFIG=str(tmp_path / "none"))
+    env.pop("HUB_ROLLOUT_REPORT", None)
+    proc = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
+                           str(ROOT / "playbooks" / "hub.yml"), "-e", "hub_upgrade_run_batch=first"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    written = json.loads(report.read_text())
+    assert [row["hub"] for row in written["releases"]] == ["handed-hub"], written
+    stats = proc.stdout.split("CUSTOM STATS:", 1)[1].split("RUN:", 1)[1].split("\n\n", 1)[0]
+    assert json.loads(stats)["hub_rollout"]["releases"] == written["releases"]
+    assert "later-hub" not in proc.stdout.split("PLAY [Deploy the hubs in waves]", 1)[1], proc.stdout[-3000:]
+
+
 def test_versions_compare_part_by_part() -> None:
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.versions import goes_back
 

@@ -68,6 +68,7 @@ COLUMNS = ("hub", "cluster", "release", "chart version", "revision", "status", "
 VALIDATE_PLAY = "Validate every selected hub"  # hub.yml's first play: a failed validation is reported too
 DEPLOY_PLAY = "Deploy the hubs"
 HANDOVER_PLAY = "Hand the rollout report to AWX and CI"  # hub.yml's last play reads what is written here
+HANDOVER_VARIABLE = "_hub_rollout_report_file"  # the play variable naming the file written for it
 SMOKE_PLAY = "Smoke-check the hubs"  # playbooks/smoke.yml
 SMOKE_ROW = "smoke check"
 SMOKE_PASSED = "smoke passed"
@@ -180,8 +181,9 @@ class CallbackModule(CallbackBase):
         self._active = self._active or play.get_name().startswith((DEPLOY_PLAY, SMOKE_PLAY))
         self._play = play
         if self._active and play.get_name() == HANDOVER_PLAY:
-            # The last play hands the report so far to AWX / CI (set_stats): write it first.
-            self.write_report(self.rows())
+            # The last play hands the report so far to AWX / CI (set_stats): write it first, and
+            # tell the play where (the one rule for the path is report_path()).
+            play.vars[HANDOVER_VARIABLE] = str(self.write_report(self.rows()))
 
     def _note_cluster(self, host: Host) -> None:
         if self._play is None or host.get_name() in self._clusters:

@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 
 from hub_boot import control as hub_control
 from hub_boot.deployed import api_client
+from hub_boot.processes import end_group, supervisor_alive
 from kubernetes import client
 
 from binder_boot import deployed, spec
@@ -59,21 +59,12 @@ class BinderBoot:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def _alive(pid: int) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return SUPERVISOR.encode() in cmdline and state not in ("Z", "X")
-
-
 def running(namespace: str, state_root: Path = STATE_ROOT) -> BinderBoot | None:
     record_file = state_root / namespace / "boot.json"
     if not record_file.exists():
         return None
     record = json.loads(record_file.read_text())
-    if not _alive(record["pid"]):
+    if not supervisor_alive(record["pid"], SUPERVISOR):
         return None
     return BinderBoot(namespace, record["hub_url"], record["pid"], state_root / namespace)
 
@@ -144,30 +135,12 @@ def stop(namespace: str, *, kubeconfig: str | None = None, state_root: Path = ST
             shutil.rmtree(state_dir)
         return False
     record: dict[str, Any] = json.loads(record_file.read_text())
-    pid = record["pid"]
-    if _alive(pid):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _group_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _group_alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    end_group(record["pid"], SUPERVISOR, timeout)
     try:
         _remove_build_pods(namespace, kubeconfig or record.get("kubeconfig"))
     finally:
         if not keep_state:
             shutil.rmtree(state_dir)
-    return True
-
-
-def _group_alive(pgid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pgid, os.WNOHANG)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
     return True
 
 

@@ -9,7 +9,6 @@ input. The Secret's files and the kubeconfig are on a tmpfs of this mount namesp
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import signal
@@ -19,27 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from hub_boot.bridge import Endpoint, forward
+from hub_boot.overlay import overlay_files
 
 OVERLAY_ROOT = "/etc"
 
 
-def mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True)
-
-
 def lay_out(spec: dict[str, Any], private: Path) -> Path:
     """The Secret's files and the hosts file on /etc; returns the kubeconfig's path."""
-    private.mkdir(exist_ok=True)
-    mount("-t", "tmpfs", "-o", "mode=0700,size=16m", "binder-boot", str(private))
-    upper, work = private / "upper", private / "work"
-    for relative, entry in spec["files"].items():
-        path = upper / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(entry["content"]))
-        path.chmod(entry["mode"])
-    (upper / "hosts").write_text(spec["hosts"])
-    work.mkdir()
-    mount("-t", "overlay", "overlay", "-o", f"lowerdir={OVERLAY_ROOT},upperdir={upper},workdir={work}", OVERLAY_ROOT)
+    overlay_files(spec["files"], private, OVERLAY_ROOT, label="binder-boot", size="16m", extra={"hosts": spec["hosts"]})
     kubeconfig = private / "kubeconfig"
     kubeconfig.write_text(spec["kubeconfig"])
     kubeconfig.chmod(0o600)

@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import Any
 from kubernetes import client
 
 from hub_boot import deployed, spec
+from hub_boot.processes import end_group, supervisor_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE_ROOT = ROOT / ".local" / "hub-boot"
@@ -70,28 +70,6 @@ class Boot:
         return [json.loads(line) for line in self.stand_in_log.read_text().splitlines() if line.strip()]
 
 
-def _alive(pid: int) -> bool:
-    """Whether pid is a running supervisor of a boot (a reused pid is never taken for one)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return SUPERVISOR.encode() in cmdline and state not in ("Z", "X")
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of the group is left. The supervisor is reaped first when this process
-    started it (a zombie is still a member of its group)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pgid, os.WNOHANG)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def tail(path: Path, lines: int = 40) -> str:
     if not path.exists():
         return f"({path.name}: no log)"
@@ -107,7 +85,7 @@ def running(namespace: str, state_root: Path = STATE_ROOT) -> Boot | None:
     if not (state_dir / "boot.json").exists() or not (state_dir / "endpoint.json").exists():
         return None
     record, endpoint = _record(state_dir), json.loads((state_dir / "endpoint.json").read_text())
-    if not _alive(record["pid"]):
+    if not supervisor_alive(record["pid"], SUPERVISOR):
         return None
     return Boot(namespace, endpoint["url"], record["pid"], state_dir, record["services"])
 
@@ -178,15 +156,7 @@ def stop(namespace: str, *, kubeconfig: str | None = None, state_root: Path = ST
             shutil.rmtree(state_dir)
         return False
     record = _record(state_dir)
-    pid = record["pid"]
-    if _alive(pid):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _group_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _group_alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    end_group(record["pid"], SUPERVISOR, timeout)
     try:
         _remove_user_objects(namespace, record, kubeconfig or record.get("kubeconfig"))
     finally:

@@ -9,7 +9,6 @@ written to a tmpfs mounted in this namespace only, and disappears with it.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import signal
@@ -20,26 +19,14 @@ from typing import Any
 
 from hub_boot import stand_in
 from hub_boot.bridge import Endpoint, forward
+from hub_boot.overlay import mount, overlay_files
 
 OVERLAY_ROOT = "/usr/local/etc"
 
 
-def mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True)
-
-
 def lay_out(spec: dict[str, Any], private: Path) -> None:
     """The files of the hub's ConfigMap and Secret on /usr/local/etc, the hosts file, the kubeconfig."""
-    private.mkdir(exist_ok=True)
-    mount("-t", "tmpfs", "-o", "mode=0700,size=64m", "hub-boot", str(private))
-    upper, work = private / "upper", private / "work"
-    for relative, entry in spec["files"].items():
-        path = upper / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(entry["content"]))
-        path.chmod(entry["mode"])
-    work.mkdir()
-    mount("-t", "overlay", "overlay", "-o", f"lowerdir={OVERLAY_ROOT},upperdir={upper},workdir={work}", OVERLAY_ROOT)
+    overlay_files(spec["files"], private, OVERLAY_ROOT, label="hub-boot", size="64m")
     hosts = private / "hosts"
     hosts.write_text(spec["hosts"])
     mount("--bind", str(hosts), "/etc/hosts")
