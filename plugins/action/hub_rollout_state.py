@@ -108,6 +108,29 @@ def inventory_variable_paths(base: str, host: str, groups: list[str]) -> list[st
             if (path.parent / f"{path.name}{suffix}").exists()]
 
 
+def sops_config(configured: str, secrets_dir: str) -> str:
+    """The sops configuration the hub's secrets use: ``secrets_sops_config_path``, else the
+    ``.sops.yaml`` sops finds searching upwards from the secrets directory ('' when none)."""
+    if configured:
+        return configured
+    if not secrets_dir:
+        return ""
+    start = Path(secrets_dir).resolve()
+    for directory in (start, *start.parents):
+        if (directory / ".sops.yaml").is_file():
+            return str(directory / ".sops.yaml")
+    return ""
+
+
+def source_paths(task_vars: dict[str, Any], secrets: str) -> list[str]:
+    """The files that define the hub besides its variable files: the inventory source that lists
+    it (``hosts.yml``, a fleet config file), its cluster's ``cluster.yaml`` and credentials file
+    (``hub_fleet_config``) and the sops configuration of its secrets."""
+    paths = [str(task_vars.get(name) or "") for name in ("inventory_file", "fleet_cluster_file",
+                                                          "fleet_cluster_credentials_file")]
+    return [path for path in [*paths, secrets] if path]
+
+
 def _template(templar: Templar, expression: str) -> Any:  # noqa: ANN401 - whatever the expression gives
     """An expression of this plugin's own (not of the inventory), rendered by ``templar``."""
     return templar.template(trust_as_template(expression))
@@ -161,9 +184,13 @@ class ActionModule(ActionBase):
 
     def _inputs(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
         """The files a rollout of the hub depends on: those its digest covers, the chart
-        directories it deploys from and the inventory's variable files of the hub and its groups."""
+        directories it deploys from, the inventory's variable files of the hub and its groups, and
+        the files that define it (``source_paths``)."""
         variables = self._variables(task_vars, defaults, role_templar)
         files = [path for path in self._input_files(task_vars, variables, role_templar).values() if path]
+        secrets = sops_config(str(_template(role_templar, "{{ secrets_sops_config_path }}") or ""),
+                              str(_template(role_templar, "{{ secrets_dir }}") or ""))
+        files += source_paths(task_vars, secrets)
         base = str(task_vars.get("inventory_dir") or Path.cwd())
         charts = chart_directories(variables, base)
         inventory = inventory_variable_paths(base, str(task_vars.get("inventory_hostname")),

@@ -32,9 +32,11 @@ options:
   state:
     description:
       - Compare with the record, or write it.
-      - C(inputs) only lists the files the hub's rollout depends on (C(files)) and the chart
-        directories and inventory variable files and directories of the hub and its groups
-        (C(directories)), for C(playbooks/affected.yml).
+      - C(inputs) only lists the files the hub's rollout depends on (C(files): those of its
+        digest, the inventory source that lists it, its C(cluster.yaml) and cluster credentials
+        file of a fleet, the sops configuration of its secrets) and the chart directories and
+        inventory variable files and directories of the hub and its groups (C(directories)), for
+        C(playbooks/affected.yml).
     type: str
     choices: [compared, recorded, inputs]
     required: true
