@@ -1,12 +1,18 @@
 """Filters of the rollout waves (``plugin_utils/hub_waves.py``): ``hub_rollout_waves`` and
-``hub_blocked_by_canaries`` and ``hub_rollout_plan``, fed with ``[{host, cluster, stage}]`` of the selected hubs."""
+``hub_blocked_by_canaries`` and ``hub_rollout_plan``, fed with ``[{host, cluster, stage}]`` of the selected hubs;
+``hub_sliced_job_refusal``, fed with the run's AWX job variables."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_waves import blocked_by_canaries, rollout_plan, rollout_waves
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_waves import (
+    blocked_by_canaries,
+    rollout_plan,
+    rollout_waves,
+    sliced_job_refusal,
+)
 
 
 def hub_rollout_waves(hubs: Iterable[Mapping[str, object]], max_parallel: int = 5) -> list[list[str]]:
@@ -51,7 +57,11 @@ def hub_rollout_plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, A
     return {**plan, "hubs": hubs, "failed": failed}
 
 
+def hub_sliced_job_refusal(variables: Mapping[str, Any], check_mode: bool = False) -> str:
+    return sliced_job_refusal(variables, bool(check_mode))
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {"hub_rollout_waves": hub_rollout_waves, "hub_blocked_by_canaries": hub_blocked_by_canaries,
-                "hub_rollout_plan": hub_rollout_plan}
+                "hub_rollout_plan": hub_rollout_plan, "hub_sliced_job_refusal": hub_sliced_job_refusal}

@@ -55,3 +55,38 @@ def rollout_plan(hubs: list[Mapping[str, object]], max_parallel: int, max_fail_p
     waves = rollout_waves(hubs, max_parallel)
     return {"order": [host for wave in waves for host in wave], "serial": [len(wave) for wave in waves] or [0],
             "waves": waves, "hubs": list(hubs), "max_fail_percentage": max_fail_percentage}
+
+
+# AWX runs a job template with Job Slicing N > 1 as a workflow job named like the job template,
+# whose N jobs (launched by the workflow: launch type "workflow") each get every N-th host of the
+# inventory. AWX hands a slice no variable with its slice number or count (job_slice_number and
+# job_slice_count stay in AWX's database); these variables of every job are what tells a slice.
+# AWX sets each with both prefixes; an older Tower set the tower_ one only.
+SLICE_VARIABLES = ("job_launch_type", "workflow_job_name", "job_template_name")
+SLICE_PREFIXES = ("awx", "tower")
+
+
+def _job_variable(variables: Mapping[str, object], name: str) -> tuple[str, str]:
+    """The variable of AWX's that is set, and its value (('awx_<name>', '') when none is)."""
+    for prefix in SLICE_PREFIXES:
+        value = variables.get(f"{prefix}_{name}")
+        if value not in (None, ""):
+            return f"{prefix}_{name}", str(value)
+    return f"awx_{name}", ""
+
+
+def sliced_job_refusal(variables: Mapping[str, object], check_mode: bool = False) -> str:
+    """Why this run must not deploy: it is one slice of a sliced AWX job ('' when it is not, or in
+    check mode, which deploys nothing). A slice holds an arbitrary part of every cluster's hubs, so
+    a cluster's production hubs could deploy in one slice while its canaries deploy (or fail) in
+    another, and the other slices' hubs are not in this run's waves at all."""
+    launch, workflow, template = (_job_variable(variables, name) for name in SLICE_VARIABLES)
+    if check_mode or launch[1] != "workflow" or not workflow[1] or workflow[1] != template[1]:
+        return ""
+    return (f"this run is one slice of a sliced AWX job ({launch[0]}: workflow, {workflow[0]} = "
+            f"{template[0]} = '{template[1]}'): a slice holds every N-th hub of the inventory, so a "
+            "cluster's production hubs could deploy without its canaries (staging hubs); nothing was "
+            f"changed. Set Job Slicing of the job template '{template[1]}' to 1 (forks bound the "
+            "parallelism), or make one job template per cluster or wave with a limit (cluster_<name>). "
+            "A job of a workflow template that is named like its job template is taken for a slice "
+            "too: rename the workflow template.")

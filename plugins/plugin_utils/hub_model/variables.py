@@ -50,7 +50,7 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_upgrade_batch", "hub_upgrade_batches", "hub_upgrade_soak",
                        "hub_upgrade_run_batch",
                        # The hubs a change affects (playbooks/affected.yml).
-                       "hub_changed_files", "hub_affected_limit_file",
+                       "hub_changed_files", "hub_affected_limit_file", "hub_affected_report_file",
                        # The hub roles' inputs wired from the other roles by the playbook.
                        "jupyterhub_registry", "jupyterhub_secrets_file", "jupyterhub_recover_pending",
                        "binderhub_service_registry", "binderhub_service_secrets_file", "binderhub_service_recover_pending")
