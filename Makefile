@@ -92,11 +92,18 @@ env: ## print shell exports: eval "$$(make -s env)"
 	@echo "export SOPS_AGE_KEY_FILE=\"$(SOPS_AGE_KEY_FILE)\""
 	@echo "export ANSIBLE_CONFIG=\"$(ANSIBLE_CONFIG)\""
 
+# The GitHub Actions workflows of the examples (docs/examples/**/github-actions/).
+ACTIONLINT_WORKFLOWS = $(shell find docs/examples -path '*github-actions*' -type f \( -name '*.yml' -o -name '*.yaml' \) | LC_ALL=C sort)
+
 .PHONY: lint
-lint: venv ## ansible-lint (production profile), yamllint, ruff
+lint: venv ## ansible-lint (production profile), yamllint, ruff, actionlint on the example workflows
 	@echo "[lint] yamllint"; yamllint --strict .
 	@echo "[lint] ruff"; ruff check plugins tests scripts
 	@echo "[lint] ansible-lint (production profile)"; ansible-lint --profile production
+	@# actionlint: the pinned build (tools/actionlint, cached); shellcheck and pyflakes, which it
+	@# runs when it finds them on PATH, are not pinned here: off, so every machine lints alike.
+	@echo "[lint] actionlint"; scripts/build-tools.sh actionlint; \
+	  actionlint -shellcheck= -pyflakes= $(ACTIONLINT_WORKFLOWS)
 
 .PHONY: hub-runtime
 hub-runtime: ## install the hub boot's runtime: z2jh 4.4.0's JupyterHub side and configurable-http-proxy (cached under $IBH_CACHE)

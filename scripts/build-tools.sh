@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Build the pinned Go tools of the embedded local cluster (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok, helm, helm-diff, the OCI registry,
-# age), kind (molecule's kind scenario) and crane (the test bed's build node) from the modules under tools/, once per
+# age), kind (molecule's kind scenario), crane (the test bed's build node) and actionlint (make lint) from the modules under tools/, once per
 # pinned version.
 #
 #   scripts/build-tools.sh               build what is not cached, link it into $IBH_BIN
 #   scripts/build-tools.sh --print-keys  print "<module> <key> <cache dir>" per module, build nothing
+#   scripts/build-tools.sh <module>...   the same for these modules of tools/ only (make lint: actionlint)
 #
 # Binaries are cached under $IBH_CACHE/tools/<module>-<key>/ where <key> is a hash of
 # that module's own build inputs: the files of tools/<module>/ (go.mod, go.sum, tools.go,
@@ -31,7 +32,10 @@ BASE_LDFLAGS="-s -w"
 KUBE_VERSION="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' "$ROOT/tools/kubernetes/go.mod")"
 HELM_VERSION="$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" {print $3}' "$ROOT/tools/helm/go.mod")"
 HELM_DIFF_VERSION="$(awk '$1 == "require" && $2 == "github.com/databus23/helm-diff/v3" {print $3}' "$ROOT/tools/helm-diff/go.mod")"
+ACTIONLINT_VERSION="$(awk '$1 == "require" && $2 == "github.com/rhysd/actionlint" {print $3}' "$ROOT/tools/actionlint/go.mod")"
 PRINT_KEYS=false
+# The modules named on the command line (all when none is named).
+ONLY=()
 
 log() { printf '[build-tools] %s\n' "$*"; }
 
@@ -117,6 +121,9 @@ go_build() {
 # build_module <module dir> <ldflags> <package>...: build unless cached, then link.
 build_module() {
   local module="$1" ldflags="$2"; shift 2
+  if ((${#ONLY[@]})) && [[ " ${ONLY[*]} " != *" $module "* ]]; then
+    return 0
+  fi
   local dir
   dir="$IBH_CACHE/tools/$module-$(cache_key "$module" "$ldflags" "$@")"
   if [[ "$PRINT_KEYS" == true ]]; then
@@ -157,7 +164,17 @@ main() {
   case "${1:-}" in
     "") ;;
     --print-keys) PRINT_KEYS=true ;;
-    *) sed -n '7,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+    -*) sed -n '7,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+    *)
+      local name
+      for name in "$@"; do
+        if [[ ! -f "$ROOT/tools/$name/go.mod" ]]; then
+          log "no Go module tools/$name (tools/<module>/go.mod)" >&2
+          sed -n '7,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+          exit 2
+        fi
+      done
+      ONLY=("$@") ;;
   esac
   if [[ "$PRINT_KEYS" != true ]]; then
     command -v go >/dev/null || { log "go is not on PATH; install Go 1.26 first"; exit 1; }
@@ -181,10 +198,16 @@ main() {
   # pre-releases (and the module has no git commit): a release reports its own version.
   build_module kind "" sigs.k8s.io/kind
   build_module crane "" github.com/google/go-containerregistry/cmd/crane
+  # actionlint's release builds set its version by ldflags; unset, it reports "unknown" (the
+  # module is built as a dependency, so the build info has no main-module version).
+  build_module actionlint "-X github.com/rhysd/actionlint.version=${ACTIONLINT_VERSION#v}" \
+    github.com/rhysd/actionlint/cmd/actionlint
   if [[ "$PRINT_KEYS" == true ]]; then
     return 0
   fi
-  install_helm_diff
+  if ! ((${#ONLY[@]})) || [[ " ${ONLY[*]} " == *" helm-diff "* ]]; then
+    install_helm_diff
+  fi
   log "tools ready in $IBH_BIN ($((SECONDS - t0)) s)"
 }
 

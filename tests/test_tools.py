@@ -124,7 +124,7 @@ def test_cache_keys_are_per_module(tools_copy: Path, tmp_path: Path) -> None:
     script = tools_copy / "scripts" / "build-tools.sh"
     cache = tmp_path / "cache"
     before = cache_keys(tools_copy, cache)
-    assert set(before) >= {"etcd", "kubernetes", "kwok", "helm", "helm-diff", "registry", "age", "kind"}
+    assert set(before) >= {"etcd", "kubernetes", "kwok", "helm", "helm-diff", "registry", "age", "kind", "actionlint"}
     assert len(set(before.values())) == len(before), before
 
     # An edit of the script outside the modules' recipes rebuilds nothing.
@@ -149,6 +149,44 @@ def test_cache_keys_are_per_module(tools_copy: Path, tmp_path: Path) -> None:
                              script.read_text(), count=1, flags=re.MULTILINE))
     after_recipe = cache_keys(tools_copy, cache)
     assert all(after_recipe[m] != after_kind[m] for m in before)
+
+
+FAKE_GO = """#!/usr/bin/env bash
+# Stands in for go: records the module it builds and makes one binary per package.
+[ "$1" = build ] || exit 0
+printf '%s\\n' "$(basename "$PWD")" >> "$FAKE_GO_LOG"
+out=""
+while [ $# -gt 0 ]; do case "$1" in -o) out="$2"; shift 2 ;; *) last="$1"; shift ;; esac; done
+: > "$out/$(basename "$last")"
+"""
+
+
+def test_named_modules_are_built_alone(tools_copy: Path, tmp_path: Path) -> None:
+    """scripts/build-tools.sh <module>... builds and links those modules only (make lint: actionlint)."""
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    (fake / "go").write_text(FAKE_GO)
+    (fake / "go").chmod(0o755)
+    log, cache, bin_dir = tmp_path / "go.log", tmp_path / "cache", tmp_path / "bin"
+    env = project_env(IBH_CACHE=str(cache), IBH_BIN=str(bin_dir), HELM_PLUGINS=str(tmp_path / "plugins"),
+                      FAKE_GO_LOG=str(log))
+    env["PATH"] = f"{fake}:{env['PATH']}"
+    script = str(tools_copy / "scripts" / "build-tools.sh")
+    proc = subprocess.run([script, "actionlint"], env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert log.read_text().split() == ["actionlint"]
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["actionlint"]
+    assert [p.name.rsplit("-", 1)[0] for p in (cache / "tools").iterdir()] == ["actionlint"]
+    assert not (tmp_path / "plugins").exists(), "helm-diff's plugin installed without helm-diff"
+
+    proc = subprocess.run([script, "actionlint"], env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0 and "actionlint: cached" in proc.stdout
+    assert log.read_text().split() == ["actionlint"]
+
+    proc = subprocess.run([script, "actionlint", "no-such-tool"], env=env, capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert proc.returncode == 2
+    assert "no Go module tools/no-such-tool" in proc.stdout + proc.stderr
 
 
 def test_cached_tools_match_the_current_keys(tool_bin: Path) -> None:

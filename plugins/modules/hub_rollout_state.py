@@ -32,7 +32,7 @@ options:
   state:
     description:
       - Compare with the record, or write it.
-      - C(inputs) only lists the files the hub's rollout depends on (C(files): those of its
+      - C(inputs) only lists the files the hub's rollout depends on (C(files) - those of its
         digest, the inventory source that lists it, its C(cluster.yaml) and cluster credentials
         file of a fleet, the sops configuration of its secrets) and the chart directories and
         inventory variable files and directories of the hub and its groups (C(directories)), for
