@@ -22,11 +22,11 @@ import yaml
 from hub_support import (
     EXAMPLE_INVENTORY,
     LOCAL_INVENTORY,
-    PLACEHOLDER_PASSWORD,
     PLACEHOLDER_TOKEN,
     inventory_hosts,
     inventory_hub,
     local_registry_definition,
+    placeholder_secret,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,10 +237,10 @@ def _set_path(data: dict[str, Any], dotted: str, value: object) -> None:
 
 @functools.cache
 def hub_render(case: HubCase) -> HubRender:
-    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import final_values, render_model
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
         BINDER_TOKEN_KEY,
+        auth_secret_keys,
         missing_secret_keys,
     )
     from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import desired_secret_values
@@ -254,10 +254,8 @@ def hub_render(case: HubCase) -> HubRender:
     # token), plus the OAuth client secret a person adds.
     current: dict[str, Any] = {}
     _set_path(current, BINDER_TOKEN_KEY, PLACEHOLDER_TOKEN)
-    auth = str((variables.get("jupyterhub_auth") or {}).get("type", ""))
-    if auth in AUTHENTICATOR_CLASS_NAMES and auth != "dummy":
-        _set_path(current, f"jupyterhub.hub.config.{AUTHENTICATOR_CLASS_NAMES[auth]}.client_secret",
-                  PLACEHOLDER_PASSWORD)
+    for key in auth_secret_keys(rendering.model):
+        _set_path(current, key, placeholder_secret(key))
     secrets = desired_secret_values(current, registry=registry, tokens=[{"path": BINDER_TOKEN_KEY, "length": 64}])
     missing = missing_secret_keys(secrets, rendered["required_secret_keys"])
     assert missing == [], f"{case.case_id}: placeholder secret values lack {missing}"

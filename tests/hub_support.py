@@ -115,11 +115,22 @@ def local_registry_definition(hub_vars: InventoryHub) -> dict[str, Any]:
     }
 
 
-def placeholder_secret_values(auth_class: str | None, pull_secret: bool) -> dict[str, Any]:
-    """A secret values file in the runbook's layout, with placeholders."""
+def placeholder_secret(key: str) -> str:
+    """A placeholder for the secret at dotted ``key``: its own for each key, long enough for any
+    password rule (JupyterHub's admin password: 32 characters, not the user password)."""
+    return f"placeholder-{key.rsplit('.', 1)[-1]}".ljust(40, "x")
+
+
+def placeholder_secret_values(auth_keys: list[str], pull_secret: bool) -> dict[str, Any]:
+    """A secret values file in the runbook's layout, with placeholders; ``auth_keys``: the
+    authenticator's secrets (``secret_keys.auth_secret_keys``)."""
     jupyterhub: dict[str, Any] = {"hub": {"services": {"binder": {"apiToken": PLACEHOLDER_TOKEN}}}}
-    if auth_class:
-        jupyterhub["hub"]["config"] = {auth_class: {"client_secret": PLACEHOLDER_PASSWORD}}
+    for key in auth_keys:
+        *parents, last = key.split(".")[1:]
+        node = jupyterhub
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = placeholder_secret(key)
     if pull_secret:
         jupyterhub["imagePullSecret"] = {"username": "robot", "password": PLACEHOLDER_PASSWORD}
     return {

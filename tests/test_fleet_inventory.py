@@ -21,10 +21,13 @@ import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.fleet_config import load_fleet, stage_of
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import adoption_report
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTH_TYPES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import release_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
+    auth_secret_keys,
+    release_values,
+)
 from fleet_support import (
     BAD_CASES,
     CLUSTERS,
@@ -430,9 +433,11 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
     validators = {chart: (jsonschema.Draft7Validator(load_yaml(shared_schemas / f"{chart}.values.schema.yaml")),
                           load_yaml(shared_schemas / f"{chart}.values.yaml"))
                   for chart in ("jupyterhub", "binderhub-service")}
+    logins = set()
     for name, variables in hubs.items():
         model_vars = {k: v for k, v in variables.items() if not k.startswith("registry_")}
         model = build_model(model_vars)
+        logins.add(model.jupyterhub.auth.type)
         # The secret values files are listed but not read: the hub roles decrypt them in memory
         # at deploy time (hub_values with decrypt: true).
         assert [(f.path, f.encrypted) for f in model.values_files] == [
@@ -446,8 +451,7 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
         rendered = render_values(model, registry)
         assert ("binderhub-service" in rendered) is model.hub.image_building
         assert ("binder" in rendered["jupyterhub"]["hub"]["services"]) is model.hub.image_building
-        auth = AUTHENTICATOR_CLASS_NAMES[model.jupyterhub.auth.type]
-        secrets = placeholder_secret_values(auth, registry is not None and registry.pull_secret_required)
+        secrets = placeholder_secret_values(auth_secret_keys(model), registry is not None and registry.pull_secret_required)
         for chart, (validator, defaults) in validators.items():
             if chart not in rendered:
                 continue
@@ -455,6 +459,8 @@ def test_sample_hubs_build_valid_models_and_schema_valid_values(sample_fleet: Pa
             errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(final)]
             assert not errors, f"{name} {chart}: {errors}"
         assert ("dask-gateway" in model.releases) is variables["hub_dask_gateway_enabled"]
+    # Every login method of real fleets (dummy is the end-to-end test's, on the local cluster).
+    assert logins == set(AUTH_TYPES) - {"dummy"}, logins
 
 
 # ---------------------------------------------------------------------------------------

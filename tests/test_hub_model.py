@@ -147,7 +147,7 @@ RULES: list[tuple[str, Callable[[dict[str, Any]], None], str, tuple[str, ...]]] 
     ("nobody may log in", lambda v: v["jupyterhub_auth"].pop("allowed_organizations"), "jupyterhub_auth",
      ("nobody but admin users", "allowed_organizations")),
     ("auth type unknown", lambda v: v["jupyterhub_auth"].update(type="ldap"), "jupyterhub_auth.type",
-     ("github, generic, cilogon, dummy",)),
+     ("github, generic, cilogon, google, shared_password, dummy, null, tmp",)),
     ("auth missing", lambda v: v.pop("jupyterhub_auth"), "jupyterhub_auth", ("missing",)),
     ("github client id missing", lambda v: v["jupyterhub_auth"].pop("client_id"), "jupyterhub_auth.client_id",
      ("missing",)),

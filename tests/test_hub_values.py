@@ -13,12 +13,12 @@ import pytest
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import binderhub_service_url
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModel, build_model
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.variables import DEFAULTS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import FANCY_PROFILES_SNIPPET, nfs_objects
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import registry_view
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import layer_values, render_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
+    auth_secret_keys,
     missing_secret_keys,
     release_values,
     required_secret_keys,
@@ -61,9 +61,7 @@ def _final_values(host: str, inventory: Path) -> tuple[InventoryHub, HubModel, d
     model = build_model(hub.variables, base_dir=hub.inventory_dir)
     registry = registry_view(local_registry_definition(hub), model.hub.name)
     rendered = render_values(model, registry)
-    auth = model.jupyterhub.auth.type
-    secrets = placeholder_secret_values(None if auth == "dummy" else AUTHENTICATOR_CLASS_NAMES[auth],
-                                        registry.pull_secret_required)
+    secrets = placeholder_secret_values(auth_secret_keys(model), registry.pull_secret_required)
     assert missing_secret_keys(secrets, required_secret_keys(model, registry)) == []
     final = {key: release_values(values, secrets, key) for key, values in rendered.items()}
     return hub, model, final

@@ -26,10 +26,21 @@ from ansible_collections.imagebuilding.hubs.plugins.module_utils.registry_rules 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.built_images import github_example
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import image_pull_secret_name
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors, HubModel
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import OPEN_ACCESS_SETTINGS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.login_rules import (
+    OPEN_OPT_IN,
+    OPEN_SETTINGS,
+    OPEN_TYPES,
+    SHARED_PASSWORD_MIN_LENGTHS,
+    allow_all_is_open,
+    authenticator_type,
+    hosted_domains,
+    test_authenticator_expected,
+    test_authenticator_refused,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.readers import did_you_mean, type_name
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.values_files import VALUES_FILE_KEYS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_names import NOT_SECRET_KEYS, is_secret_key
 
 # A Kubernetes resource quantity (apimachinery's resource.Quantity grammar).
 K8S_QUANTITY_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
@@ -40,8 +51,6 @@ QUANTITY_MAPS = frozenset(("requests", "limits"))
 SINGLEUSER_QUANTITIES = (("singleuser", "memory", "limit"), ("singleuser", "memory", "guarantee"),
                          ("singleuser", "cpu", "limit"), ("singleuser", "cpu", "guarantee"))
 NODE_SELECTOR_KEYS = frozenset(("nodeSelector", "node_selector"))
-# JupyterHub.authenticator_class spellings of the test authenticator (any password logs in).
-TEST_AUTHENTICATORS = frozenset(("dummy", "dummyauthenticator", "jupyterhub.auth.dummyauthenticator"))
 # BinderHub settings binderhub-service must keep: BinderHub checks users with the hub, serves
 # only its build API (the spawn form is fancy-profiles), and pushes what it builds.
 BINDERHUB_REQUIRED = {
@@ -107,20 +116,55 @@ def _at(values: Mapping[str, Any], *path: str) -> object:
 
 
 def check_login(report: Report, model: HubModel, jupyterhub: Mapping[str, Any]) -> None:
+    """Who may log in, with the rules of ``jupyterhub_auth`` (login_rules): open access only with
+    the opt-in, test authenticators only on a local cluster or with their opt-in, and shared
+    passwords JupyterHub accepts."""
     config = _at(jupyterhub, "hub", "config")
     if not isinstance(config, Mapping):
         return
+    class_path = ("hub", "config", "JupyterHub", "authenticator_class")
+    kind = authenticator_type(_at(config, "JupyterHub", "authenticator_class"))
+    domains = [d for section in ("GoogleOAuthenticator", "LocalGoogleOAuthenticator")
+               if isinstance(config.get(section), Mapping) for d in hosted_domains(config[section])]
     if not model.jupyterhub.open_access_opt_in:
         for section, settings in config.items():
-            for setting in OPEN_ACCESS_SETTINGS:
-                if isinstance(settings, Mapping) and settings.get(setting) is True:
-                    report.add("jupyterhub", ("hub", "config", section, setting), "opens the hub to anybody",
-                               "jupyterhub_open_access_opt_in: true in the hub's variables to say so explicitly")
-    authenticator = _at(config, "JupyterHub", "authenticator_class")
-    if not model.cluster.local and isinstance(authenticator, str) and authenticator.lower() in TEST_AUTHENTICATORS:
-        report.add("jupyterhub", ("hub", "config", "JupyterHub", "authenticator_class"),
-                   "is the test authenticator (dummy), which accepts any password",
-                   "a real authenticator; dummy is allowed only where cluster_local is true")
+            for setting in OPEN_SETTINGS:
+                if not isinstance(settings, Mapping) or settings.get(setting) is not True:
+                    continue
+                if setting == "allow_all" and not allow_all_is_open(kind, domains):
+                    continue  # Google restricted to its hosted domains: not anybody
+                report.add("jupyterhub", ("hub", "config", section, setting), "opens the hub to anybody",
+                           f"{OPEN_OPT_IN}: true in the hub's variables to say so explicitly")
+        if kind in OPEN_TYPES:
+            report.add("jupyterhub", class_path, f"is the {kind} authenticator, which {OPEN_TYPES[kind]}",
+                       f"{OPEN_OPT_IN}: true in the hub's variables to say so explicitly")
+    refused = test_authenticator_refused(kind, cluster_local=model.cluster.local,
+                                         opt_in=model.jupyterhub.test_authenticator_opt_in)
+    if refused:
+        report.add("jupyterhub", class_path, f"is {refused}", test_authenticator_expected(kind))
+    if kind == "shared_password":
+        settings = config.get("SharedPasswordAuthenticator")
+        check_shared_passwords(report, settings if isinstance(settings, Mapping) else {})
+
+
+def check_shared_passwords(report: Report, settings: Mapping[str, Any]) -> None:
+    """The passwords as JupyterHub 5 accepts them (it refuses to start otherwise); no value shown."""
+    section = ("hub", "config", "SharedPasswordAuthenticator")
+    given = {key: settings.get(key) for key in SHARED_PASSWORD_MIN_LENGTHS if settings.get(key) not in (None, "")}
+    if not given:
+        report.add("jupyterhub", (*section, "user_password"), "is missing, so nobody can log in",
+                   "the shared password in the hub's secret values file (scripts/hub-secrets set <hub> "
+                   "jupyterhub.hub.config.SharedPasswordAuthenticator.user_password)")
+    for key, value in given.items():
+        minimum = SHARED_PASSWORD_MIN_LENGTHS[key]
+        if not isinstance(value, str):
+            report.add("jupyterhub", (*section, key), f"is a {type_name(value)}", "a string")
+        elif len(value) < minimum:
+            report.add("jupyterhub", (*section, key), f"is shorter than {minimum} characters (the value is not shown)",
+                       f"a password of at least {minimum} characters: JupyterHub refuses to start otherwise")
+    if len(given) == len(SHARED_PASSWORD_MIN_LENGTHS) and len(set(map(str, given.values()))) == 1:
+        report.add("jupyterhub", (*section, "admin_password"), "is the same as user_password",
+                   "a password of its own: JupyterHub refuses to start otherwise")
 
 
 # --- BinderHub and the registry -------------------------------------------------------
@@ -258,18 +302,12 @@ def check_node_selectors(report: Report, model: HubModel, chart: str, values: Ma
 # --- secrets in plaintext files -------------------------------------------------------
 
 
-# Keys whose string value is a secret (the last component of its key path), and keys that end
-# like one but name something that is not (the name of a Kubernetes Secret).
-SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|crypto[_-]?key)$", re.IGNORECASE)
-NOT_SECRET_KEYS = frozenset(("existingSecret", "imagePullSecret", "secretName", "tls_secret_name"))
-
-
 def secret_paths(content: Mapping[str, Any]) -> Iterator[Path]:
     """Key paths of ``content`` that hold a secret-looking, non-empty string (CryptKeeper keys too)."""
     for path, value in _items(content):
         if not path or not isinstance(path[-1], str) or path[-1] in NOT_SECRET_KEYS:
             continue
-        secret_string = isinstance(value, str) and bool(SECRET_KEY_RE.search(path[-1]))
+        secret_string = isinstance(value, str) and is_secret_key(path[-1])
         if value and (secret_string or path[-2:] == ("CryptKeeper", "keys")):
             yield path
 

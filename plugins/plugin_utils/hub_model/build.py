@@ -50,10 +50,15 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.varia
 
 def read_jupyterhub(errs: Errors, variables: Mapping[str, Any], cluster: Cluster) -> JupyterHubSettings:
     opt_in = read_bool(errs, "jupyterhub_open_access_opt_in", value_of(variables, "jupyterhub_open_access_opt_in"))
+    test_opt_in = read_bool(errs, "jupyterhub_test_authenticator_opt_in",
+                            value_of(variables, "jupyterhub_test_authenticator_opt_in"))
+    admin_users = read_str_list(errs, "jupyterhub_admin_users", value_of(variables, "jupyterhub_admin_users"))
     return JupyterHubSettings(
-        auth=read_auth(errs, value_of(variables, "jupyterhub_auth"), cluster_local=cluster.local, opt_in=opt_in),
-        admin_users=read_str_list(errs, "jupyterhub_admin_users", value_of(variables, "jupyterhub_admin_users")),
+        auth=read_auth(errs, value_of(variables, "jupyterhub_auth"), cluster_local=cluster.local, opt_in=opt_in,
+                       test_opt_in=test_opt_in, admin_users=admin_users),
+        admin_users=admin_users,
         open_access_opt_in=opt_in,
+        test_authenticator_opt_in=test_opt_in,
         storage=read_storage(errs, value_of(variables, "jupyterhub_storage")),
         profiles=read_profiles(errs, value_of(variables, "jupyterhub_profiles")),
         hub_image=read_hub_image(errs, value_of(variables, "jupyterhub_hub_image")),

@@ -76,6 +76,7 @@ class Auth:
     groups_claim: str = ""
     login_service: str = ""
     allowed_idps: dict[str, Any] = field(default_factory=dict)
+    allowed_hosted_domains: list[str] = field(default_factory=list)  # google: Workspace domains (hd claim)
     extra_config: dict[str, Any] = field(default_factory=dict)
 
 
@@ -147,6 +148,7 @@ class JupyterHubSettings:
     profiles: list[Profile]
     hub_image: dict[str, str]
     ingress: Ingress
+    test_authenticator_opt_in: bool = False
 
 
 @dataclass(frozen=True)

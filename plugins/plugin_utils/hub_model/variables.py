@@ -27,6 +27,7 @@ MODEL_VARIABLES = (
     "jupyterhub_chart_version", "jupyterhub_chart_repo", "jupyterhub_chart_ref", "jupyterhub_release_name",
     "jupyterhub_dask_gateway_chart_version", "jupyterhub_dask_gateway_chart_repo", "jupyterhub_dask_gateway_chart_ref",
     "jupyterhub_dask_gateway_release_name", "jupyterhub_auth", "jupyterhub_admin_users", "jupyterhub_open_access_opt_in",
+    "jupyterhub_test_authenticator_opt_in",
     "jupyterhub_storage", "jupyterhub_profiles", "jupyterhub_hub_image", "jupyterhub_ingress",
     # binderhub_service role
     "binderhub_service_chart_version", "binderhub_service_chart_repo", "binderhub_service_chart_ref",

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_names import DASK_GATEWAY_TRAEFIK_CONTAINER_PORT
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.login_rules import AUTHENTICATORS, OAUTH_TYPES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Auth, HubModel, Storage
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.profiles import profile_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
@@ -35,7 +35,7 @@ HOME_VOLUME_NAME = "home"
 FANCY_PROFILES_CONFIG_KEY = "ibh-01-fancy-profiles"
 
 # z2jh accepts the authenticators' entry-point names in JupyterHub.authenticator_class.
-AUTHENTICATOR_ENTRY_POINTS = {"github": "github", "generic": "generic-oauth", "cilogon": "cilogon", "dummy": "dummy"}
+AUTHENTICATOR_ENTRY_POINTS = {kind: entry_point for kind, (entry_point, _) in AUTHENTICATORS.items()}
 
 FANCY_PROFILES_SNIPPET = """\
 # Rendered by imagebuilding-hubs: the jupyterhub-fancy-profiles spawn form, which
@@ -49,7 +49,7 @@ setup_ui(c)
 def authenticator_config(model: HubModel) -> dict[str, Any]:
     """``hub.config`` for the hub's authenticator, admin users and allow lists (no secrets)."""
     auth: Auth = model.jupyterhub.auth
-    entry_point, class_name = AUTHENTICATOR_ENTRY_POINTS[auth.type], AUTHENTICATOR_CLASS_NAMES[auth.type]
+    entry_point, class_name = AUTHENTICATORS[auth.type]
     # The smoke check's user exists only while a check runs (created and deleted through the API):
     # blocked, nobody logs in as that user through the hub's authenticator.
     common: dict[str, Any] = {"admin_users": list(model.jupyterhub.admin_users), "blocked_users": [SMOKE_USER]}
@@ -58,7 +58,7 @@ def authenticator_config(model: HubModel) -> dict[str, Any]:
     if auth.allow_all:
         common["allow_all"] = True
     specific: dict[str, Any] = {}
-    if auth.type != "dummy":
+    if auth.type in OAUTH_TYPES:
         specific["client_id"] = auth.client_id
         specific["oauth_callback_url"] = f"https://{model.hub.domain}/hub/oauth_callback"
     if auth.scope:
@@ -72,10 +72,26 @@ def authenticator_config(model: HubModel) -> dict[str, Any]:
         specific.update(_generic_oauth_config(auth))
     elif auth.type == "cilogon":
         specific["allowed_idps"] = copy.deepcopy(auth.allowed_idps)
+    elif auth.type == "google":
+        specific.update(_google_config(auth, common))
     specific = deep_merge(specific, auth.extra_config)
     config: dict[str, Any] = {"JupyterHub": {"authenticator_class": entry_point}, "Authenticator": common}
     if specific:
         config[class_name] = specific
+    return config
+
+
+def _google_config(auth: Auth, common: dict[str, Any]) -> dict[str, Any]:
+    """oauthenticator 17's hosted_domain refuses accounts of other Workspace domains before any
+    allow rule, and is no allow rule itself: with the domains alone, allow_all lets in all of
+    their users (and nobody else)."""
+    config: dict[str, Any] = {}
+    if auth.login_service:
+        config["login_service"] = auth.login_service
+    if auth.allowed_hosted_domains:
+        config["hosted_domain"] = list(auth.allowed_hosted_domains)
+        if not (auth.allowed_users or auth.extra_config.get("allowed_google_groups")):
+            common["allow_all"] = True
     return config
 
 

@@ -8,7 +8,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.auth import AUTHENTICATOR_CLASS_NAMES
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.login_rules import AUTHENTICATORS, OAUTH_TYPES
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge, get_path
@@ -19,12 +19,23 @@ BINDER_TOKEN_KEY = "jupyterhub.hub.services.binder.apiToken"  # noqa: S105 - a k
 SMOKE_TOKEN_KEY = "jupyterhub.hub.services.hub-smoke.apiToken"  # noqa: S105 - a key path, not a secret
 
 
+def auth_secret_keys(model: HubModel) -> list[str]:
+    """The authenticator's secrets, given by a person: an OAuth client secret; the shared
+    password, and the admin password when the hub has admin users (they log in only with it)."""
+    kind = model.jupyterhub.auth.type
+    section = f"jupyterhub.hub.config.{AUTHENTICATORS[kind][1]}" if kind in AUTHENTICATORS else ""
+    if kind in OAUTH_TYPES:
+        return [f"{section}.client_secret"]
+    if kind == "shared_password":
+        return [f"{section}.user_password"] + ([f"{section}.admin_password"] if model.jupyterhub.admin_users else [])
+    return []
+
+
 def required_secret_keys(model: HubModel, registry: RegistryView | None) -> list[str]:
     """Dotted keys the hub's secret values file must hold for its releases to work (a hub that
     builds no images: no binder token, no registry credentials)."""
     keys = [BINDER_TOKEN_KEY] if registry is not None else []
-    if model.jupyterhub.auth.type != "dummy":
-        keys.append(f"jupyterhub.hub.config.{AUTHENTICATOR_CLASS_NAMES[model.jupyterhub.auth.type]}.client_secret")
+    keys += auth_secret_keys(model)
     if registry is not None and registry.pull_secret_required:
         keys.append("jupyterhub.imagePullSecret.password")
     if registry is not None:
