@@ -18,8 +18,11 @@ description:
   - "Checks include: unknown provider, stage or chart source; a hub name or namespace that
     is not a DNS label (RFC 1123, at most 63 characters); dynamic image building on an
     option whose key is not C(image) or without C(unlisted_choice.enabled); a validation
-    regex that does not compile; the test (C(dummy)) authenticator where C(cluster_local)
-    is not true; C(allow_all) or open sign-up without C(jupyterhub_open_access_opt_in);
+    regex that does not compile; a test authenticator (C(dummy), C(null), C(tmp)) where
+    C(cluster_local) is not true, without C(jupyterhub_test_authenticator_opt_in); open access
+    (C(allow_all) other than on Google restricted to C(allowed_hosted_domains), open sign-up,
+    C(shared_password), C(tmp)) without C(jupyterhub_open_access_opt_in); a secret in
+    C(jupyterhub_auth.extra_config); Google user names of the wrong form;
     an authenticator that lets nobody but admins in; NFS storage without server or path;
     unknown keys in any of the hub's mappings and unknown C(hub_*), C(jupyterhub_*),
     C(binderhub_service_*) variables (typos); extra values files that do not exist or

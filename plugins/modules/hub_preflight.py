@@ -17,14 +17,15 @@ description:
     is checked against the pin by the model.
   - Decrypts the hub's sops-encrypted C(hub_values_files) and its secret values file (when it
     exists) in memory, with C(secrets_extra_values) on top, and checks the final values of every
-    release - who may log in (open access without C(jupyterhub_open_access_opt_in), the test
-    authenticator where C(cluster_local) is not true), BinderHub's C(auth_enabled),
+    release - who may log in (open access without C(jupyterhub_open_access_opt_in), a test
+    authenticator where C(cluster_local) is not true without C(jupyterhub_test_authenticator_opt_in),
+    shared passwords JupyterHub would refuse), BinderHub's C(auth_enabled),
     C(enable_api_only_mode) and C(use_registry), the image prefix and the build pods'
     credentials against the hub's registry, Kubernetes quantities, node pool selectors, the
     image pull secret, and every key and type against the chart's C(values.schema.json).
     Each problem names the hub, the file that set the value and the key path, never a value.
   - Fails when the secret values file lacks a secret a person must add (the OAuth client
-    secret); the keys the secrets role writes itself are not required yet.
+    secret, a shared password); the keys the secrets role writes itself are not required yet.
   - Changes nothing; runs in check mode too.
 version_added: "1.1.0"
 author:

@@ -79,7 +79,7 @@ def test_authenticator_refused(kind: str, *, cluster_local: bool, opt_in: bool) 
     is true, or with the explicit opt-in."""
     if kind not in TEST_TYPES or cluster_local or opt_in:
         return ""
-    return f"the test authenticator ({kind}) {TEST_TYPES[kind]}"
+    return f"the test authenticator ({kind}), which {TEST_TYPES[kind]}"
 
 
 def test_authenticator_expected(kind: str) -> str:
