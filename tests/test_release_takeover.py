@@ -1,7 +1,8 @@
 """Releases of the hub's namespace that are not the toolkit's, on the embedded cluster: a
 release named like the hub's but of another chart (an incumbent's umbrella release) is never
-upgraded in place, and a release of a chart the toolkit deploys that the hub no longer has is
-named in a warning, not silently left running. The other chart is the genuine dask-gateway."""
+upgraded in place without the hub's opt-in (test_takeover_umbrella.py takes one over), and a
+release of a chart the toolkit deploys that the hub no longer has is named in a warning, not
+silently left running. The other chart is the genuine dask-gateway."""
 
 from __future__ import annotations
 
@@ -48,7 +49,10 @@ def runs(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 def test_a_release_of_another_chart_under_the_hubs_name_is_not_upgraded(runs: dict[str, Any]) -> None:
     run = runs["umbrella"]
     assert run.rc != 0
-    assert f"release '{HUB}' in {HUB} is chart dask-gateway 2026.3.0, not jupyterhub. Nothing was changed" in run.output
+    # refused by the validate play, before anything of the hub changes, saying how to take it over
+    assert f"release '{HUB}' in namespace {HUB} is chart dask-gateway 2026.3.0, not jupyterhub" in run.output
+    assert f"-l {HUB} -e hub_takeover_release=true --check --diff" in run.output
+    assert "TASK [Take the hub's rollout lock]" not in run.output
     assert runs["umbrella untouched"]
 
 

@@ -39,15 +39,14 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render impo
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import unused_sections
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import missing_secret_keys
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge, plain
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import IMAGE_PULL_KEYS, REGISTRY_PASSWORD_PATHS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import rollout_written_keys
 
 ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")
 
 
 def written_by_rollout(generated_tokens: object) -> set[str]:
     """Secret keys the secrets role writes itself (registry credentials, generated tokens)."""
-    tokens = {str(t.get("path")) for t in generated_tokens or [] if isinstance(t, dict)}
-    return {*REGISTRY_PASSWORD_PATHS, *IMAGE_PULL_KEYS, *tokens}
+    return rollout_written_keys(generated_tokens)
 
 
 class ActionModule(ActionBase):

@@ -76,11 +76,13 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import KUBECONFIG, KubeAccess, kube_access
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_takeover import OPT_IN, README, TAKEOVER_CHART
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import rollout_written_keys
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.versions import goes_back
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
 ARGS = ("releases", "secrets_file", "registry", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
-        "recover_pending", "hub", "cluster", "helm")
+        "recover_pending", "hub", "cluster", "helm", "take_over")
 
 
 def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -91,6 +93,14 @@ def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
         if first.get(key) or second.get(key):
             merged[key] = [*(first.get(key) or []), *(second.get(key) or [])]
     return merged
+
+
+def this_run(row: dict[str, Any], earlier: list[dict[str, Any]]) -> dict[str, Any]:
+    """A release's record for the run: an earlier task of the run that changed it (a takeover's
+    upgrade before the role's own task) is what the run did, not the later "unchanged"."""
+    before = next((r for r in earlier if (r.get("release"), r.get("namespace")) == (row["release"], row["namespace"])
+                   and r.get("status") == "changed" and r.get("revision_after") == row["revision_after"]), None)
+    return before if before and row["status"] == "unchanged" else row
 
 
 class Deploy:
@@ -139,10 +149,13 @@ class Deploy:
         selector = f"owner=helm,name={self.ref.name}"
         return release_state(self.kube.items(path("v1", "secrets", self.ref.namespace), labelSelector=selector))
 
-    def diff(self) -> tuple[bool, str]:
-        """(would change, the diff redacted); raises RuntimeError when helm diff fails."""
+    def diff(self, client_side: bool = False) -> tuple[bool, str]:
+        """(would change, the diff redacted); raises RuntimeError when helm diff fails. ``client_side``
+        renders without the cluster (a release to be installed after a takeover, whose objects the
+        release taken over still owns: a server-side dry run would refuse them)."""
         self.ran.append("diff")
-        proc = run_helm(diff_command(self.ref, self.helm), self.values_yaml, self.env)
+        env = {**self.env, "HELM_DIFF_USE_UPGRADE_DRY_RUN": "false"} if client_side else self.env
+        proc = run_helm(diff_command(self.ref, self.helm, validate=not client_side), self.values_yaml, env)
         if proc.returncode not in (DIFF_NO_CHANGE, DIFF_CHANGES):
             raise RuntimeError(f"helm diff failed: {self.redact(proc.stderr.strip() or proc.stdout.strip())}")
         return proc.returncode == DIFF_CHANGES, self.redact(proc.stdout)
@@ -255,14 +268,19 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "msg": str(error)}
         keys = [str(key) for key in releases if key in rendered["releases"]]
         mine = {(rendered["releases"][key]["name"], rendered["releases"][key]["namespace"]) for key in keys}
-        entries = [r for r in task_vars.get("hub_rollout_releases") or [] if (r.get("release"), r.get("namespace")) not in mine]
+        earlier = task_vars.get("hub_rollout_releases") or []
+        entries = [r for r in earlier if (r.get("release"), r.get("namespace")) not in mine]
         outcome = self._apply_objects(rendered, access, hub) if args.get("apply_objects") else {}
         for key in keys:
             if outcome.get("failed"):
                 break
             deployed = self._deploy_release(rendered, key, args, access, hub)
-            entries.append(deployed.pop("rollout"))
+            entries.append(this_run(deployed.pop("rollout"), earlier))
             outcome = merge_outcomes(outcome, deployed)
+        if rendered.get("stand_ins"):
+            outcome.setdefault("warnings", []).append(
+                f"hub {hub}: check mode: the secret values file does not have {', '.join(rendered['stand_ins'])} yet "
+                "(the secrets role writes them when the hub deploys); placeholders stand in for them in the diff")
         if "jupyterhub" in keys and not outcome.get("failed"):  # once per hub: the jupyterhub role's task
             outcome = merge_outcomes(outcome, self._left_behind(rendered, access, hub))
         return {**result, "changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
@@ -297,9 +315,12 @@ class ActionModule(ActionBase):
                                  base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
                                  decrypt=True, sops_binary=str(args.get("sops_binary") or "sops"),
                                  env=sops_environment(args.get("age_keyfile")))
+        # Check mode on a hub's first run: the keys the secrets role would write stand in (STAND_IN).
+        stand_ins = (rollout_written_keys(plain(self._templar.template(task_vars.get("secrets_generated_tokens") or [])))
+                     if self._task.check_mode else set())
         final = with_secret_values(rendering, str(args["secrets_file"]), [str(r) for r in args["releases"]],
                                    sops_binary=str(args.get("sops_binary") or "sops"),
-                                   env=sops_environment(args.get("age_keyfile")))
+                                   env=sops_environment(args.get("age_keyfile")), stand_ins=stand_ins)
         return plain(final)  # type: ignore[return-value]  # templated strings -> str, for YAML and digests
 
     def _apply_objects(self, rendered: dict[str, Any], access: KubeAccess, hub: str) -> dict[str, Any]:
@@ -347,16 +368,18 @@ class ActionModule(ActionBase):
         state = deploy.state()
         deploy.before = state.summary
         before = state.summary["revision"]
-        if state.summary["chart"] and state.summary["chart"] != chart:
+        take_over = boolean(deploy.args.get("take_over") or False, strict=False)
+        if state.summary["chart"] and state.summary["chart"] != chart and not (take_over and chart == TAKEOVER_CHART):
             variable = RELEASE_PREFIXES[chart] + "_release_name"
             found = f"{state.summary['chart']} {state.summary['chart_version']}".strip()
+            rename = f"give the toolkit's release another name ({variable})"
+            advice = (f"Take the hub over from it ({OPT_IN}: true; its plan first with --check --diff), {rename}"
+                      if chart == TAKEOVER_CHART else rename.capitalize())
             return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
                     "msg": f"release {deploy.ref.name!r} in {deploy.ref.namespace} is chart {found}, not {chart}. "
                            f"Nothing was changed: upgrading it in place would make it a {chart} release and delete "
                            f"every object only {state.summary['chart']} renders (an umbrella chart's NFS server, "
-                           f"exporters, ...). Give the toolkit's release another name ({variable}) and take the hub "
-                           "over as README: Release names says, or uninstall the release first if nothing of it "
-                           "must stay"}
+                           f"exporters, ...). {advice}, or uninstall the release first if nothing of it must stay ({README})"}
         if not state.latest_revision and (other := deploy.other_release(chart)):
             variable = RELEASE_PREFIXES[chart] + "_release_name"
             return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
@@ -373,7 +396,7 @@ class ActionModule(ActionBase):
                                f"{clear_pending_hint(deploy.ref, state)}"}
             state = deploy.recover(state)
         if self._task.check_mode:
-            changes, text = deploy.diff()
+            changes, text = deploy.diff(client_side=take_over and not state.latest_revision)
             outcome: dict[str, Any] = {"changed": changes,
                                        "rollout": deploy.entry(before, state, "would change" if changes else "unchanged")}
             if changes and self._task.diff:

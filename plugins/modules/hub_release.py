@@ -74,6 +74,15 @@ options:
     description: Clear a release left pending by an interrupted run (only when this run holds the hub's lock).
     type: bool
     default: false
+  take_over:
+    description:
+      - Upgrade in place a deployed release of another chart under the jupyterhub release's name (the
+        incumbent's umbrella release), instead of refusing it; the hub's C(hub_takeover_release), with
+        M(imagebuilding.hubs.hub_takeover) marking what must be kept first. In check mode a release not
+        installed yet is diffed without the cluster (C(helm diff --disable-validation)), since the
+        release taken over may still own objects of its name.
+    type: bool
+    default: false
   hub:
     description: The hub's name, for messages and the record.
     type: str

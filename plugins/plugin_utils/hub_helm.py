@@ -70,9 +70,20 @@ def undo_command(ref: ReleaseRef, before: ReleaseState, timeout: str, helm: str 
     return uninstall_command(ref, timeout, helm), "uninstalled (nothing was deployed before)"
 
 
-def diff_command(ref: ReleaseRef, helm: str = "helm", context_lines: int = 3) -> list[str]:
+def diff_command(ref: ReleaseRef, helm: str = "helm", context_lines: int = 3, validate: bool = True) -> list[str]:
+    """helm diff of an upgrade; ``validate=False`` renders without the cluster (helm-diff's
+    --disable-validation: no ownership check of objects another release still owns; run it with
+    HELM_DIFF_USE_UPGRADE_DRY_RUN=false)."""
     return [helm, "diff", "upgrade", ref.name, ref.chart_ref, *_common(ref), "--allow-unreleased",
-            "--detailed-exitcode", "--no-color", "--context", str(context_lines), "--values", "-"]
+            "--detailed-exitcode", "--no-color", "--context", str(context_lines),
+            *([] if validate else ["--disable-validation"]), "--values", "-"]
+
+
+def dry_run_command(ref: ReleaseRef, helm: str = "helm") -> list[str]:
+    """A server-side dry run of upgrading the release to ``ref``'s chart (lookups answered by the
+    cluster): its output (-o json) is the release it would make, manifest included."""
+    return [helm, "upgrade", ref.name, ref.chart_ref, *_common(ref), "--dry-run=server", "--disable-openapi-validation",
+            "--output", "json", "--values", "-"]
 
 
 def rollback_command(ref: ReleaseRef, revision: int, timeout: str, helm: str = "helm") -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,13 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secr
     required_secret_keys,
     without_build_wiring,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import set_path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import (
     Layer,
     check_final_values,
     check_secret_sections,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import STAND_IN
 
 
 class RenderError(ValueError):
@@ -162,10 +165,14 @@ def final_values(rendering: Rendering, secrets: dict[str, Any], secrets_source: 
 
 
 def with_secret_values(rendering: Rendering, secrets_file: str, releases: list[str] | None, *,
-                       sops_binary: str, env: dict[str, str]) -> dict[str, Any]:
+                       sops_binary: str, env: dict[str, str], stand_ins: Collection[str] = ()) -> dict[str, Any]:
     """The rendering's result plus each release's final values (rendered values, the hub's
     secret values file on top: ``release_values``), checked by the release rules, and every
     decrypted value (``secret_values``, for redaction).
+
+    ``stand_ins`` (check mode only): keys the rollout writes itself; when the file lacks them (or
+    there is no file yet: the hub's first run) ``STAND_IN`` stands in, and ``stand_ins`` of the
+    result names them.
 
     Raises RenderError when the file is missing, not sops-encrypted, cannot be decrypted, lacks
     a key the releases need, or the final values break a rule.
@@ -173,17 +180,22 @@ def with_secret_values(rendering: Rendering, secrets_file: str, releases: list[s
     rendered = rendering.result()
     hub = rendered["hub"]
     wanted_releases = [str(r) for r in releases or rendered["values"]]
-    secrets = decrypt_secrets_file(hub, secrets_file, sops_binary=sops_binary, env=env)
+    secrets = (decrypt_secrets_file(hub, secrets_file, sops_binary=sops_binary, env=env)
+               if not stand_ins or Path(secrets_file).is_file() else {})
     wanted = [key for key in rendered["required_secret_keys"]
               if key.split(".", 1)[0] in wanted_releases
               or (key == BINDER_TOKEN_KEY and "binderhub-service" in wanted_releases)]
+    standing_in = missing_secret_keys(secrets, [key for key in wanted if key in stand_ins])
+    for key in standing_in:
+        set_path(secrets, key, STAND_IN)
     missing = missing_secret_keys(secrets, wanted)
     if missing:
         raise RenderError(f"hub {hub}: {secrets_file} lacks {', '.join(missing)}; expected the secrets role to write "
                           f"them (or scripts/hub-secrets set {hub} <key>)")
     return {**rendered,
             "release_values": final_values(rendering, secrets, f"the secret values file {secrets_file}", wanted_releases),
-            "secret_values": {"secrets_file": secrets, "values_files": rendered.get("secret_values") or []}}
+            "secret_values": {"secrets_file": secrets, "values_files": rendered.get("secret_values") or []},
+            "stand_ins": standing_in}
 
 
 def decrypt_secrets_file(hub: str, path: str, *, sops_binary: str, env: dict[str, str]) -> dict[str, Any]:

@@ -43,6 +43,17 @@ REGISTRY_PASSWORD_PATHS = (
 # (username path, password path) of the chart's image pull secret.
 IMAGE_PULL_KEYS = ("jupyterhub.imagePullSecret.username", "jupyterhub.imagePullSecret.password")
 DEFAULT_TOKEN_LENGTH = 64
+# Check mode only: what stands in for a key the rollout writes itself but has not yet (a hub's
+# first run: the secrets role writes the file after the registry role made the credentials).
+STAND_IN = "0" * DEFAULT_TOKEN_LENGTH
+
+
+def rollout_written_keys(generated_tokens: object) -> set[str]:
+    """Secret keys the rollout writes itself: the registry credentials and the generated tokens
+    (the secrets role's ``secrets_generated_tokens``: paths, or mappings with a path)."""
+    tokens = generated_tokens if isinstance(generated_tokens, list) else []
+    paths = {str(t.get("path")) if isinstance(t, Mapping) else str(t) for t in tokens if isinstance(t, (Mapping, str))}
+    return {*REGISTRY_PASSWORD_PATHS, *IMAGE_PULL_KEYS, *paths}
 
 
 def new_token(length: int) -> str:

@@ -43,6 +43,8 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_unchanged",
                        # Stop every hub when one fails validation.
                        "hub_rollout_strict",
+                       # Take the hub over from the incumbent's release (plugins/action/hub_takeover.py).
+                       "hub_takeover_release",
                        # The smoke check after the health check (playbooks/smoke.yml, plugins/action/hub_smoke.py).
                        "hub_smoke", "hub_smoke_url", "hub_smoke_timeout", "hub_smoke_validate_certs",
                        # The fleet's version map (playbooks/status.yml): its facts and switches.
