@@ -182,9 +182,11 @@ def runs(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         found["again"] = run_playbook(*playbook, *opt_in, env=env, timeout=1500)
         found["check again"] = run_playbook(*playbook, *opt_in, "--check", "--diff", env=env, timeout=1500)
         found["after again"] = snapshot()
-        for key, run in found.items():  # each run's output beside the inventory, for a failure's reader
+        for key, run in found.items():  # each run's output and the snapshots beside the inventory, for a reader
             if isinstance(run, PlaybookRun):
                 (root / f"{key.replace(' ', '-')}.log").write_text(run.output)
+        (root / "snapshots.json").write_text(json.dumps(
+            {key: value for key, value in found.items() if key.startswith(("installed", "after"))}, indent=1))
         yield found
     finally:
         remove_namespaces([HUB, BYSTANDER], project_env(KUBECONFIG=str(kubeconfig)))
