@@ -249,6 +249,7 @@ def test_binderhub_is_recreated_as_a_release_of_its_own(runs: dict[str, Any]) ->
 
 def test_the_hub_restarts_at_most_once_and_the_proxy_not_at_all(runs: dict[str, Any]) -> None:
     before, after = runs["installed"], runs["after again"]
+    assert after["revisions"][-1]["chart"].startswith("jupyterhub-")  # taken over, by an upgrade in place:
     assert after["uids"]["hub"] == before["uids"]["hub"] and after["uids"]["proxy"] == before["uids"]["proxy"]
     assert after["rollouts"]["hub"] - before["rollouts"]["hub"] <= 1
     assert after["rollouts"]["proxy"] == before["rollouts"]["proxy"]

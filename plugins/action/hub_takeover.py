@@ -85,8 +85,14 @@ class TakeoverError(RuntimeError):
     """The takeover cannot go on (the message names the hub and what to do)."""
 
 
-def _secrets(kube: Kube, namespace: str, release: str) -> list[dict[str, Any]]:
-    return kube.items(path("v1", "secrets", namespace), labelSelector=f"owner=helm,name={release}")
+def _read(kube: Kube, namespace: str, release: str) -> tuple[list[dict[str, Any]], ReleaseState]:
+    """The metadata of a release's helm Secrets and its state, the deployed revision's Secret read
+    in full (one record: a release's history holds a record of its chart per revision)."""
+    metadata = kube.metadata(path("v1", "secrets", namespace), labelSelector=f"owner=helm,name={release}")
+    state = release_state(metadata)
+    if state.deployed:
+        state.deployed = kube.get(path("v1", "secrets", namespace, state.deployed["metadata"]["name"]))
+    return metadata, state
 
 
 class ActionModule(ActionBase):
@@ -169,7 +175,7 @@ class ActionModule(ActionBase):
                                  sops_binary=str(args.get("sops_binary") or "sops"),
                                  env=sops_environment(args.get("age_keyfile")))
         release = rendering.model.releases[TAKEOVER_CHART]
-        state = release_state(_secrets(kube, release.namespace, release.name))
+        _, state = _read(kube, release.namespace, release.name)
         if not state.deployed or state.summary["chart"] == release.chart:
             return {"changed": False, "pending": False, "msg": f"hub {hub}: no release of another chart to take over"}
         if state.pending:
@@ -235,13 +241,17 @@ class ActionModule(ActionBase):
     def _finished(self, task_vars: dict[str, Any], kube: Kube, hub: str) -> dict[str, Any]:
         releases = self._model_releases(task_vars)
         release = releases[TAKEOVER_CHART]
-        secrets = _secrets(kube, release.namespace, release.name)
-        state = release_state(secrets)
-        old = [s for s in secrets if release_summary(s)["chart"] not in ("", release.chart)]
-        if not old or not state.deployed or state.summary["chart"] != release.chart:
-            pending = bool(old) and self._task.check_mode
-            return {"changed": False, "msg": f"hub {hub}: " + ("the takeover's plan says what a run would do" if pending
-                                                                else "no takeover to finish")}
+        metadata, state = _read(kube, release.namespace, release.name)
+        if state.deployed and state.summary["chart"] != release.chart:  # check mode: nothing was taken over
+            return {"changed": False, "msg": f"hub {hub}: not taken over yet; the takeover's plan says what a run would do"}
+        # The toolkit records its digest on each revision it deploys: only the others are read.
+        unknown = [m["metadata"]["name"] for m in metadata
+                   if not (m["metadata"].get("annotations") or {}).get(DIGEST_ANNOTATION)
+                   and m["metadata"]["name"] != (state.deployed or {}).get("metadata", {}).get("name")]
+        old = [s for s in (kube.get(path("v1", "secrets", release.namespace, name)) for name in unknown)
+               if release_summary(s)["chart"] not in ("", release.chart)]
+        if not old or not state.deployed:
+            return {"changed": False, "msg": f"hub {hub}: no takeover to finish"}
         last = max(old, key=lambda s: revision(s).version)
         before = release_summary(last)
         takeover = Takeover(hub, release.name, release.namespace, before["chart"], before["chart_version"],
@@ -299,7 +309,7 @@ class ActionModule(ActionBase):
         for key, release in releases.items():
             if key == TAKEOVER_CHART:
                 continue
-            other = release_state(_secrets(kube, release.namespace, release.name))
+            _, other = _read(kube, release.namespace, release.name)
             if other.deployed:
                 owned[release.name] = manifest_objects(str(release_record(other.deployed).get("manifest") or ""),
                                                        release.namespace)
