@@ -14,6 +14,9 @@ Runs in the validate play, on the controller, in the task's worker process:
    (``plugin_utils/release_rules.py``) and the charts' schemas, each problem naming the hub,
    the file that set the value and the key path; a secret a person must add (the OAuth client
    secret) missing from the secret values file.
+5. The hub's companion releases (``hub_companion_releases``): each chart resolved as above, the
+   sops-encrypted values files decrypted in memory, the final values checked against the chart's
+   schema (``hub_render.render_companions``).
 
 No decrypted value is in the task's arguments, its result or its messages.
 """
@@ -34,6 +37,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render impo
     Rendering,
     decrypt_secrets_file,
     final_values,
+    render_companions,
     render_model,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import unused_sections
@@ -65,6 +69,9 @@ class ActionModule(ActionBase):
                                      env=sops_environment(args.get("age_keyfile")))
             charts = self._resolve_charts(rendering, args)
             self._check_values(rendering, args, task_vars)
+            render_companions(rendering.model, base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), decrypt=True,
+                              sops_binary=str(args.get("sops_binary") or "sops"),
+                              env=sops_environment(args.get("age_keyfile")))
         except RenderError as error:
             return {**result, "failed": True, "msg": str(error), **error.details}
         outcome = {**result, "changed": False, "hub": rendering.model.hub.name, "charts": charts,
@@ -77,16 +84,21 @@ class ActionModule(ActionBase):
         return outcome
 
     def _resolve_charts(self, rendering: Rendering, args: dict[str, Any]) -> dict[str, str]:
-        """Where each release's chart is (upstream ones pulled into the cache)."""
+        """Where each release's chart is (upstream ones pulled into the cache), the companion
+        releases' by their variable (hub_companion_releases[<i>])."""
         hub, found, errors = rendering.model.hub.name, {}, []
-        for key, release in rendering.model.releases.items():
+        releases = [(key, release, f"{RELEASE_PREFIXES[key]}_chart_version",
+                     f"a version that {RELEASE_PREFIXES[key]}_chart_repo/_chart_ref has")
+                    for key, release in rendering.model.releases.items()]
+        releases += [(c.variable, c.release, f"{c.variable}.version", f"a version that {c.variable}.chart has")
+                     for c in rendering.model.companions]
+        for key, release, variable, expected in releases:
             try:
                 cached = resolve_chart(release, helm=str(args.get("helm") or "helm"))
             except ChartResolveError as error:
                 where = release.chart_repo_url or release.chart_ref
-                errors.append(f"hub {hub!r}: {RELEASE_PREFIXES[key]}_chart_version: chart {release.chart} "
-                              f"{release.chart_version} cannot be fetched from {where}: {error}; expected a version "
-                              f"that {RELEASE_PREFIXES[key]}_chart_repo/_chart_ref has")
+                errors.append(f"hub {hub!r}: {variable}: chart {release.chart} {release.chart_version} cannot be "
+                              f"fetched from {where}: {error}; expected {expected}")
                 continue
             found[key] = str(cached or release.chart_ref)
         if errors:

@@ -23,8 +23,16 @@
    ``hub_rollout_releases`` (read by the ``hub_rollout_report`` callback). On failure the
    namespace's pods that are not ready and its recent warning events are reported.
 
-Values are named by variable (``values_var``, ``secret_values_var``): no secret value is in
-the task's arguments or its result; helm's messages are redacted before they are returned.
+With ``companions: before|after`` the task deploys the hub's companion releases of that order
+(``hub_companion_releases``, ``plugin_utils/hub_model/companions.py``) the same way, one after
+another: their values are their inline values and values files (sops-encrypted ones decrypted in
+this process), checked against their charts' schemas; a companion with ``wait: false`` counts as
+rolled out when helm has applied it; each takes its own ``timeout`` when it has one. helm labels
+their release records ``imagebuilding-hubs/companion-of=<hub>``, so that one the inventory no
+longer lists is named in a warning (by the jupyterhub release's task), never uninstalled.
+
+No secret value is in the task's arguments or its result; helm's messages are redacted before
+they are returned.
 """
 
 from __future__ import annotations
@@ -66,11 +74,18 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import
     undo_command,
     upgrade_command,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import ORDERS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES, chart_metadata
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_objects import apply_objects
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model, with_secret_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import (
+    RenderError,
+    render_companions,
+    render_model,
+    with_secret_values,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import desired_state_digest, rollout_status
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state import STATE_SECRET, recorded_releases
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.redaction import redact
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
@@ -81,8 +96,10 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values i
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.versions import goes_back
 
 WAIT_INTERVAL = 0.25  # seconds between looks at a release's objects after helm applied them
-ARGS = ("releases", "secrets_file", "registry", "apply_objects", "sops_binary", "age_keyfile", "timeout", "force",
-        "recover_pending", "hub", "cluster", "helm", "take_over")
+ARGS = ("releases", "companions", "secrets_file", "registry", "apply_objects", "sops_binary", "age_keyfile", "timeout",
+        "force", "recover_pending", "hub", "cluster", "helm", "take_over")
+# helm's label on the release records of a hub's companion releases (helm upgrade --labels): its value is the hub.
+COMPANION_LABEL = "imagebuilding-hubs/companion-of"
 
 
 def merge_outcomes(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -107,8 +124,12 @@ class Deploy:
     """One release's deploy: the inputs, the API and the record being built."""
 
     def __init__(self, ref: ReleaseRef, values: object, secrets: object, args: dict[str, Any],
-                 access: KubeAccess) -> None:
+                 access: KubeAccess, *, chart: str, name_variable: str, companion_of: str = "",
+                 wait: bool = True) -> None:
         self.ref, self.values, self.secrets, self.args, self.access = ref, values, secrets, args, access
+        # The chart the release must be, the variable that names it, the hub it is a companion release
+        # of ("" for the hub's own releases) and whether its objects must be ready before it counts.
+        self.chart, self.name_variable, self.companion_of, self.waits = chart, name_variable, companion_of, wait
         self.values_yaml = yaml.safe_dump(values)
         self.digest = desired_state_digest(ref.chart_ref, ref.chart_version, values)
         self.env = helm_environment(access)
@@ -184,12 +205,14 @@ class Deploy:
         self.kube.ensure_namespace(self.ref.namespace, {"app.kubernetes.io/managed-by": "imagebuilding-hubs"})
         self.ran.append("upgrade")
         deadline = time.monotonic() + seconds(self.timeout)
-        proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
+        labels = {COMPANION_LABEL: self.companion_of} if self.companion_of else {}
+        command = upgrade_command(self.ref, self.timeout, self.helm, labels)
+        proc = run_helm(command, self.values_yaml, self.env)
         if proc.returncode == 0 and not before.deployed and settles(self.state().deployed):
             self.ran.append("upgrade")
-            proc = run_helm(upgrade_command(self.ref, self.timeout, self.helm), self.values_yaml, self.env)
+            proc = run_helm(command, self.values_yaml, self.env)
         if proc.returncode == 0:
-            pending = self.wait(deadline)
+            pending = self.wait(deadline) if self.waits else []
             if not pending:
                 return ""
             error = f"did not roll out within {self.timeout}: {'; '.join(pending)}."
@@ -251,13 +274,15 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = {key: self._task.args.get(key) for key in ARGS}
         hub = str(args.get("hub") or task_vars.get("inventory_hostname"))
+        if args.get("companions") is not None:
+            return {**result, **self._run_companions(task_vars, args, hub)}
         releases = args["releases"]
         # registry may be empty for a hub that builds no images (the hub model says; it then has none).
         if not isinstance(releases, list) or not releases or not args["secrets_file"]:
             return {**result, "failed": True, "msg": f"hub {hub}: hub_release: releases (a list) and secrets_file "
                     "are required, and registry for a hub that builds images (the roles' <role>_secrets_file and "
                     "<role>_registry inputs: the secrets role's secrets_values_file, the registry role's "
-                    "registry_definition | imagebuilding.hubs.registry_view)"}
+                    "registry_definition | imagebuilding.hubs.registry_view), or companions: before|after"}
         try:
             access = kube_access(self._task.args)
         except KubeConfigError as error:
@@ -271,10 +296,15 @@ class ActionModule(ActionBase):
         earlier = task_vars.get("hub_rollout_releases") or []
         entries = [r for r in earlier if (r.get("release"), r.get("namespace")) not in mine]
         outcome = self._apply_objects(rendered, access, hub) if args.get("apply_objects") else {}
+        context = access.context if access.mode == KUBECONFIG else ""
         for key in keys:
             if outcome.get("failed"):
                 break
-            deployed = self._deploy_release(rendered, key, args, access, hub)
+            release = rendered["releases"][key]
+            deploy = Deploy(ReleaseRef.from_mapping(release, context), rendered["release_values"][key],
+                            rendered["secret_values"], args, access, chart=str(release["chart"]),
+                            name_variable=RELEASE_PREFIXES[key] + "_release_name")
+            deployed = self._deploy_release(deploy, hub)
             entries.append(this_run(deployed.pop("rollout"), earlier))
             outcome = merge_outcomes(outcome, deployed)
         if rendered.get("stand_ins"):
@@ -285,21 +315,71 @@ class ActionModule(ActionBase):
             outcome = merge_outcomes(outcome, self._left_behind(rendered, access, hub))
         return {**result, "changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
 
+    def _run_companions(self, task_vars: dict[str, Any], args: dict[str, Any], hub: str) -> dict[str, Any]:
+        """The hub's companion releases of one order (``companions``), one after another; the first
+        that fails stops the others (rolled back as any release is)."""
+        order = str(args["companions"])
+        if order not in ORDERS:
+            return {"failed": True, "msg": f"hub {hub}: hub_release: companions is {order!r}; expected one of "
+                    + ", ".join(ORDERS)}
+        try:
+            access = kube_access(self._task.args)
+        except KubeConfigError as error:
+            return {"failed": True, "msg": f"hub {hub}: {error}"}
+        base_dir = str(task_vars.get("inventory_dir") or Path.cwd())
+        try:
+            model = build_model(collect_variables(task_vars, self._templar.template), base_dir=base_dir)
+            companions = render_companions(model, base_dir=base_dir, order=order, decrypt=True,
+                                           sops_binary=str(args.get("sops_binary") or "sops"),
+                                           env=sops_environment(args.get("age_keyfile")))
+        except HubModelError as error:
+            return {"failed": True, "msg": str(error)}
+        except RenderError as error:
+            return {"failed": True, "msg": str(error)}
+        if not companions:
+            return {"changed": False, "msg": f"hub {hub}: no companion release comes {order} the hub's own"}
+        mine = {(c.companion.release.name, c.companion.release.namespace) for c in companions}
+        entries = [r for r in task_vars.get("hub_rollout_releases") or [] if (r.get("release"), r.get("namespace")) not in mine]
+        context = access.context if access.mode == KUBECONFIG else ""
+        outcome: dict[str, Any] = {}
+        for rendering in companions:
+            if outcome.get("failed"):
+                break
+            companion = rendering.companion
+            timeout = companion.timeout or args.get("timeout")
+            deploy = Deploy(ReleaseRef.from_mapping(rendering.release, context), plain(rendering.values),
+                            plain(rendering.secret_values), {**args, "timeout": timeout}, access,
+                            chart=companion.release.chart, name_variable=f"{companion.variable}.name",
+                            companion_of=model.hub.name, wait=companion.wait)
+            deployed = self._deploy_release(deploy, hub)
+            entries.append(deployed.pop("rollout"))
+            outcome = merge_outcomes(outcome, deployed)
+        return {"changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
+
     def _left_behind(self, rendered: dict[str, Any], access: KubeAccess, hub: str) -> dict[str, Any]:
-        """A warning for each release of a chart the toolkit deploys that is deployed in the hub's
-        namespace but that the hub no longer has (a hub that stopped building images keeps its
-        binderhub-service release; one without dask-gateway its dask-gateway release)."""
-        wanted = {str(r["name"]) for r in rendered["releases"].values()}
-        namespaces = {str(r["namespace"]) for r in rendered["releases"].values()}
+        """A warning for each release deployed for the hub that it no longer has: a release of a
+        chart the toolkit deploys in the hub's namespace (a hub that stopped building images keeps
+        its binderhub-service release; one without dask-gateway its dask-gateway release), and a
+        companion release of the hub (helm's label) that hub_companion_releases no longer lists,
+        in the namespaces of the hub's releases, of its companions and of its last recorded rollout."""
+        wanted = {str(r["name"]) for r in [*rendered["releases"].values(), *rendered["companions"].values()]}
+        namespaces = {str(r["namespace"]) for r in [*rendered["releases"].values(), *rendered["companions"].values()]}
         warnings = []
         try:
             kube = Kube(access)
+            record = kube.get_or_none(path("v1", "secrets", str(rendered["namespace"]), STATE_SECRET))
+            namespaces |= {str(r.get("namespace")) for r in recorded_releases(record).values() if r.get("namespace")}
             for namespace in sorted(namespaces):
                 found = kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm,status=deployed")
                 for name in sorted({revision(s).release for s in found} - wanted):
                     secret = next(s for s in found if revision(s).release == name)
+                    companion_of = ((secret.get("metadata") or {}).get("labels") or {}).get(COMPANION_LABEL)
                     chart = release_summary(kube.get(path("v1", "secrets", namespace, secret["metadata"]["name"])))["chart"]
-                    if chart in RELEASE_PREFIXES:
+                    if companion_of == rendered["hub"]:
+                        warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {namespace} as a companion "
+                                        f"release of the hub, but hub_companion_releases no longer lists it; it keeps "
+                                        f"running: uninstall it (helm uninstall {name} -n {namespace}) or list it again")
+                    elif chart in RELEASE_PREFIXES and namespace == rendered["namespace"]:
                         warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {namespace} but the hub no "
                                         f"longer has it (hub_image_building, hub_dask_gateway_enabled, a renamed "
                                         f"release); it keeps running: uninstall it (helm uninstall {name} -n "
@@ -340,12 +420,10 @@ class ActionModule(ActionBase):
         return {"changed": any(o.changed for o in applied), "objects": [o.label for o in applied if o.changed],
                 **({"diff": diffs} if diffs else {})}
 
-    def _deploy_release(self, rendered: dict[str, Any], key: str, args: dict[str, Any], access: KubeAccess,
-                        hub: str) -> dict[str, Any]:
-        ref = ReleaseRef.from_mapping(rendered["releases"][key], access.context if access.mode == KUBECONFIG else "")
-        deploy = Deploy(ref, rendered["release_values"][key], rendered["secret_values"], args, access)
+    def _deploy_release(self, deploy: Deploy, hub: str) -> dict[str, Any]:
+        ref = deploy.ref
         try:
-            outcome = self._deploy(deploy, str(rendered["releases"][key]["chart"]))
+            outcome = self._deploy(deploy)
         except (RuntimeError, KubeError, KubeConfigError, HTTPError, OSError) as error:
             outcome = {"failed": True, "msg": deploy.redact(str(error)), "rollout": deploy.entry(0, None, "failed")}
         if outcome.get("failed"):
@@ -363,14 +441,14 @@ class ActionModule(ActionBase):
             outcome["diff"] = [{**outcome["diff"], "before_header": ref.name, "after_header": ref.name}]
         return outcome
 
-    def _deploy(self, deploy: Deploy, chart: str) -> dict[str, Any]:
+    def _deploy(self, deploy: Deploy) -> dict[str, Any]:
         force = boolean(deploy.args.get("force") or False, strict=False)
+        chart, variable = deploy.chart, deploy.name_variable
         state = deploy.state()
         deploy.before = state.summary
         before = state.summary["revision"]
         take_over = boolean(deploy.args.get("take_over") or False, strict=False)
         if state.summary["chart"] and state.summary["chart"] != chart and not (take_over and chart == TAKEOVER_CHART):
-            variable = RELEASE_PREFIXES[chart] + "_release_name"
             found = f"{state.summary['chart']} {state.summary['chart_version']}".strip()
             rename = f"give the toolkit's release another name ({variable})"
             advice = (f"Take the hub over from it ({OPT_IN}: true; its plan first with --check --diff), {rename}"
@@ -380,8 +458,9 @@ class ActionModule(ActionBase):
                            f"Nothing was changed: upgrading it in place would make it a {chart} release and delete "
                            f"every object only {state.summary['chart']} renders (an umbrella chart's NFS server, "
                            f"exporters, ...). {advice}, or uninstall the release first if nothing of it must stay ({README})"}
-        if not state.latest_revision and (other := deploy.other_release(chart)):
-            variable = RELEASE_PREFIXES[chart] + "_release_name"
+        # A chart the toolkit knows fights a second release of itself in one namespace; a companion's
+        # chart may well run twice (two exporters of one chart).
+        if not deploy.companion_of and not state.latest_revision and (other := deploy.other_release(chart)):
             return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
                     "msg": f"namespace {deploy.ref.namespace} already has release {other!r} of chart {chart} (deployed "
                            f"under another name, e.g. the toolkit's release names before they were named after the "

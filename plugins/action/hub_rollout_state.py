@@ -29,8 +29,12 @@ from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import deployed_revisions
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads, release_pending
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import (
+    companion_chart_directories,
+    companion_values_file_paths,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES, directory_chart
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_rollout import chart_files_digest
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state import (
@@ -43,6 +47,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state impor
     inputs_digest,
     record_body,
     recorded_releases,
+    releases_elsewhere,
     rerun_switches,
     same_record,
     unchanged_rows,
@@ -93,6 +98,7 @@ def chart_directories(variables: dict[str, Any], base: str) -> dict[str, str]:
             ref = directory_chart(Errors(hub=""), str(Path(base) / directory), chart, version, "")
         if ref:
             found[chart] = str(Path(base) / Path(ref).expanduser())
+    found.update(companion_chart_directories(variables, base))
     return found
 
 
@@ -165,6 +171,7 @@ class ActionModule(ActionBase):
         base = str(task_vars.get("inventory_dir") or Path.cwd())
         for index, item in enumerate(variables.get("hub_values_files") or []):
             files[f"hub_values_files[{index}]"] = str(Path(base) / str(item))
+        files.update(companion_values_file_paths(variables, base))
         files["registry_htpasswd_file"] = str(_template(role_templar, HTPASSWD[0]) or "")
         return files
 
@@ -196,7 +203,7 @@ class ActionModule(ActionBase):
         inventory = inventory_variable_paths(base, str(task_vars.get("inventory_hostname")),
                                              ["all", *(task_vars.get("group_names") or [])])
         return {"changed": False, "files": sorted({str(Path(p).resolve()) for p in files}),
-                "directories": sorted({str(Path(p).resolve()) for p in [*charts, *inventory]})}
+                "directories": sorted({str(Path(p).resolve()) for p in [*charts.values(), *inventory]})}
 
     def _kube(self) -> Kube:
         return Kube.from_args(self._task.args)
@@ -234,9 +241,18 @@ class ActionModule(ActionBase):
         if record is None:
             return why_not_skipped(None, digest, {}, [], []), None
         deployed, pending = deployed_revisions(kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm"))
+        # Companion releases of namespaces of their own: only those the record lists are the hub's.
+        elsewhere = releases_elsewhere(record, namespace)
+        for where, names in elsewhere.items():
+            there, stuck = deployed_revisions(kube.metadata(path("v1", "secrets", where), labelSelector="owner=helm"))
+            deployed.update({name: revision for name, revision in there.items() if name in names})
+            pending += [name for name in stuck if name in names]
         reason = why_not_skipped(record, digest, deployed, pending, [])
         if not reason:
-            reason = why_not_skipped(record, digest, deployed, pending, pending_workloads(kube, namespace))
+            not_rolled_out = pending_workloads(kube, namespace) + [
+                line for where, names in elsewhere.items() for name in names
+                for lines in release_pending(kube, where, name, ("deployment", "daemonset")).values() for line in lines]
+            reason = why_not_skipped(record, digest, deployed, pending, not_rolled_out)
         return reason, record
 
     def _record(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Action plugin ``hub_status``: one hub's rows of the fleet's version map (read-only).
 
 Builds the hub's model from its inventory variables (the pinned chart versions and release
-names), reads helm's release records in the hub's namespace and returns, per release, what is
+names, its companion releases), reads helm's release records in the hub's namespace (and of its
+companion releases in theirs) and returns, per release, what is
 pinned, what is deployed (chart and app version, revision, when) and the drift between them
 (``plugin_utils/hub_status.py``). It never fails for one hub: an invalid inventory or a cluster
 that cannot be read is a row that says so, so that the map shows the whole fleet in one run.
@@ -16,8 +17,10 @@ from typing import Any
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import (
+    pinned_companions,
     pinned_releases,
     pinned_versions,
+    read_elsewhere,
     read_releases,
     status_rows,
 )
@@ -48,15 +51,16 @@ class ActionModule(ActionBase):
             rows = [problem_row(hub, cluster, "", f"inventory invalid: {error.errors[0] if error.errors else error}")]
             return {**result, "changed": False, "rows": rows, "ansible_facts": {"hub_status_rows": rows}}
         namespace = model.hub.namespace
+        pins = pinned_releases(model, pinned_versions(variables)) + pinned_companions(model)
         try:
-            deployed = read_releases(Kube.from_args(self._task.args), namespace)
+            kube = Kube.from_args(self._task.args)
+            deployed = {**read_releases(kube, namespace), **read_elsewhere(kube, pins, namespace)}
         except KubeConfigError as error:
             rows = [problem_row(hub, cluster, namespace, f"cluster unreachable: {error}")]
         except (KubeError, HTTPError, OSError) as error:
             rows = [problem_row(hub, cluster, namespace, f"namespace could not be read: {error}")]
         else:
-            rows = status_rows(hub, cluster or model.cluster.name, namespace,
-                               pinned_releases(model, pinned_versions(variables)), deployed,
+            rows = status_rows(hub, cluster or model.cluster.name, namespace, pins, deployed,
                                datetime.datetime.now(datetime.UTC))
         drifting = [row["release"] for row in rows if row["drift"]]
         message = f"hub {hub}: " + (f"differs from its inventory: {', '.join(drifting)}" if drifting

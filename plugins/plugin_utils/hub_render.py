@@ -29,10 +29,15 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model impor
     build_model,
     decrypt_values_files,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Release
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import decrypt_companions
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Companion, Release
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import nfs_objects
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView, registry_view
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import render_values, toolkit_values
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import (
+    companion_values,
+    render_values,
+    toolkit_values,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secret_keys import (
     BINDER_TOKEN_KEY,
     missing_secret_keys,
@@ -43,6 +48,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.secr
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import set_path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules import (
     Layer,
+    check_companion_values,
     check_final_values,
     check_secret_sections,
 )
@@ -76,6 +82,7 @@ class Rendering:
             "values": self.values,
             "encrypted_values_files": [f.path for f in model.values_files if f.encrypted],
             "releases": {key: dict(release.__dict__) for key, release in model.releases.items()},
+            "companions": {c.release.name: {**c.release.__dict__, "order": c.order} for c in model.companions},
             "objects": nfs_objects(model),
             "namespace": model.hub.namespace,
             "required_secret_keys": required_secret_keys(model, self.registry),
@@ -85,11 +92,11 @@ class Rendering:
         return rendered
 
 
-def values_file_source(index: int, path: str, base_dir: str) -> str:
+def values_file_source(index: int, path: str, base_dir: str, variable: str = "hub_values_files") -> str:
     """How messages name an extra values file: its variable and its path (relative to the inventory)."""
     inside = bool(base_dir) and Path(path).is_absolute() and Path(path).is_relative_to(base_dir)
     shown = os.path.relpath(path, base_dir) if inside else path
-    return f"hub_values_files[{index}] ({shown})"
+    return f"{variable}[{index}] ({shown})"
 
 
 def render_model(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False,
@@ -212,3 +219,52 @@ def decrypt_secrets_file(hub: str, path: str, *, sops_binary: str, env: dict[str
     if not isinstance(content, dict):
         raise RenderError(f"hub {hub}: {path} decrypts to a {type(content).__name__}, expected a mapping")
     return content
+
+
+@dataclass(frozen=True)
+class CompanionRendering:
+    """One companion release ready to deploy: its final values (its inline values, then its values
+    files, sops-encrypted ones decrypted in memory) and the decrypted values, for redaction."""
+
+    companion: Companion
+    values: dict[str, Any]
+    secret_values: list[dict[str, Any]]
+
+    @property
+    def release(self) -> dict[str, Any]:
+        return dict(self.companion.release.__dict__)
+
+
+def companion_layers(companion: Companion, base_dir: str) -> list[Layer]:
+    """A companion's layers, keyed by its release name: its inline values (in the inventory, plain
+    text), then each values file, for messages naming the layer that set a value."""
+    key = companion.release.name
+    return [Layer(f"{companion.variable}.values", {key: companion.values}, plaintext=True),
+            *(Layer(values_file_source(number, f.path, base_dir, f"{companion.variable}.values_files"), {key: f.content},
+                    plaintext=not f.encrypted) for number, f in enumerate(companion.values_files))]
+
+
+def render_companions(model: HubModel, *, base_dir: str, order: str = "", decrypt: bool = False,
+                      sops_binary: str = "sops", env: dict[str, str] | None = None) -> list[CompanionRendering]:
+    """The hub's companion releases (of ``order`` only, when given) with their final values,
+    checked: no secret in a plaintext layer, quantities, node pools and the chart's
+    ``values.schema.json`` where the chart is on disk. With ``decrypt`` their sops-encrypted values
+    files are decrypted in memory (else they count as empty). Raises RenderError naming every
+    problem (the hub, the variable, the file; never a value)."""
+    if decrypt:
+        try:
+            model = decrypt_companions(model, lambda path: sops_decrypt(path, binary=sops_binary, env=env), order)
+        except HubModelError as error:
+            raise RenderError(str(error), errors=error.errors, hub=error.hub, decrypt_error=str(error)) from None
+    found, messages = [], []
+    for companion in model.companions:
+        if order and companion.order != order:
+            continue
+        values = companion_values(companion)
+        messages += check_companion_values(model, companion_layers(companion, base_dir), companion.release.name, values,
+                                           chart_schema(companion.release))
+        found.append(CompanionRendering(companion, values, [f.content for f in companion.values_files if f.encrypted]))
+    if messages:
+        error = HubModelError(model.hub.name, messages)
+        raise RenderError(str(error), errors=messages, hub=model.hub.name)
+    return found

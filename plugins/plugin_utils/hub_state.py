@@ -8,7 +8,8 @@ records, in the Secret ``imagebuilding-hubs-rollout-state`` of the hub's namespa
   of its own files (its secret values file, values files, the registry's CA, terraform
   files and the hub's line of the registry's htpasswd file) and the toolkit's own code
   (roles, plugins, playbooks; not their documentation);
-- the revision, chart and chart version of each release it deployed.
+- the revision, chart, chart version and namespace of each release it deployed (its companion
+  releases, ``hub_companion_releases``, too: their values files and chart directories are inputs).
 
 The next run skips the hub (no validation, lock, registry, secrets or helm) when all of it
 is the same: the same inputs digest, the same deployed revisions, nothing pending, and
@@ -100,6 +101,17 @@ def recorded_releases(record: Mapping[str, Any] | None) -> dict[str, dict[str, A
     except ValueError:
         return {}
     return releases if isinstance(releases, dict) else {}
+
+
+def releases_elsewhere(record: Mapping[str, Any] | None, namespace: str) -> dict[str, list[str]]:
+    """The releases a state record lists outside the hub's ``namespace`` (companion releases of
+    their own namespaces), per namespace: what the comparison reads there besides the hub's namespace."""
+    found: dict[str, list[str]] = {}
+    for name, release in sorted(recorded_releases(record).items()):
+        where = str(release.get("namespace") or namespace)
+        if where != namespace:
+            found.setdefault(where, []).append(name)
+    return found
 
 
 def why_not_skipped(record: Mapping[str, Any] | None, digest: str, deployed: Mapping[str, int],

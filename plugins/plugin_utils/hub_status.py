@@ -1,8 +1,9 @@
 """The fleet's version map: what each hub runs (from helm's release records on its cluster)
 next to what its inventory pins, and where the two differ.
 
-One row per release: the inventory's releases of the hub, and any other release helm keeps
-in the hub's namespace (an incumbent's umbrella release, a release left by a renamed hub).
+One row per release: the inventory's releases of the hub (its companion releases too, in
+their namespaces), and any other release helm keeps in the hub's namespace (an incumbent's
+umbrella release, a release left by a renamed hub).
 ``drift`` says why a row differs from the inventory; empty when it does not.
 """
 
@@ -32,21 +33,27 @@ class Pinned:
     chart: str
     chart_version: str
     app_version: str  # "" when the chart is not on this machine
+    namespace: str = ""  # a companion release's namespace ("" for the hub's)
 
 
-def pinned(release: Release, version_variable: str) -> Pinned:
+def pinned(release: Release, version_variable: str, namespace: str = "") -> Pinned:
     """The chart version a release is pinned to: its ``*_chart_version`` (a chart directory's
     own Chart.yaml when the release deploys from a path), and the app version of that chart
     when it is on this machine."""
     metadata = chart_metadata(Path(release.chart_ref)) if Path(release.chart_ref).is_dir() else {}
     version = str(metadata.get("version") or release.chart_version or version_variable)
-    return Pinned(release.name, release.chart, version, str(metadata.get("appVersion") or ""))
+    return Pinned(release.name, release.chart, version, str(metadata.get("appVersion") or ""), namespace)
 
 
 def pinned_releases(model: HubModel, versions: Mapping[str, str]) -> list[Pinned]:
     """Each release of the hub's model, with ``versions`` (release key -> the pinned
     ``*_chart_version``) for releases whose model carries none (chart directories)."""
     return [pinned(release, versions.get(key, "")) for key, release in model.releases.items()]
+
+
+def pinned_companions(model: HubModel) -> list[Pinned]:
+    """Each companion release of the hub's model (``hub_companion_releases``), with its namespace."""
+    return [pinned(c.release, "", c.release.namespace) for c in model.companions]
 
 
 def deployed_at(record: Mapping[str, Any]) -> datetime.datetime | None:
@@ -104,6 +111,17 @@ def read_releases(kube: Kube, namespace: str) -> dict[str, Deployed]:
     return deployed_releases([kube.get(path("v1", "secrets", namespace, name)) for name in wanted if name], metadata)
 
 
+def read_elsewhere(kube: Kube, pins: Iterable[Pinned], namespace: str) -> dict[str, Deployed]:
+    """The pinned releases of namespaces other than the hub's ``namespace`` (companion releases of
+    their own namespaces): only those, never the other releases there."""
+    wanted: dict[str, set[str]] = {}
+    for pin in pins:
+        if pin.namespace and pin.namespace != namespace:
+            wanted.setdefault(pin.namespace, set()).add(pin.release)
+    return {name: found for where, names in sorted(wanted.items())
+            for name, found in read_releases(kube, where).items() if name in names}
+
+
 def pinned_versions(variables: Mapping[str, Any]) -> dict[str, str]:
     """Release key -> the hub's ``*_chart_version`` (for releases deployed from chart directories)."""
     return {key: str(variables.get(f"{prefix}_chart_version") or "") for key, prefix in RELEASE_PREFIXES.items()}
@@ -134,7 +152,7 @@ def status_rows(hub: str, cluster: str, namespace: str, pins: list[Pinned], depl
         pin, found = by_name.get(name), deployed.get(name)
         at = found.deployed_at if found else None
         rows.append({
-            "hub": hub, "cluster": cluster, "namespace": namespace, "release": name,
+            "hub": hub, "cluster": cluster, "namespace": (pin.namespace if pin else "") or namespace, "release": name,
             "chart": (pin.chart if pin else found.chart if found else ""),
             "pinned_chart_version": pin.chart_version if pin else "",
             "pinned_app_version": pin.app_version if pin else "",

@@ -414,7 +414,25 @@ def check_final_values(model: HubModel, registry: RegistryView | None, layers: l
             check_built_images_launchable(report, final["jupyterhub"], final["binderhub-service"])
     check_pull_secret(report, model, final, registry)
     for chart, values in final.items():
-        check_quantities(report, chart, values)
-        check_node_selectors(report, model, chart, values)
-        check_schema(report, chart, values, schemas.get(chart))
+        check_chart_values(report, model, chart, values, schemas.get(chart))
+    return errs.messages
+
+
+def check_chart_values(report: Report, model: HubModel, chart: str, values: Mapping[str, Any],
+                       schema: Mapping[str, Any] | None) -> None:
+    """The rules of any release's final values: Kubernetes quantities, node pool selectors, the chart's schema."""
+    check_quantities(report, chart, values)
+    check_node_selectors(report, model, chart, values)
+    check_schema(report, chart, values, schema)
+
+
+def check_companion_values(model: HubModel, layers: list[Layer], key: str, values: Mapping[str, Any],
+                           schema: Mapping[str, Any] | None) -> list[str]:
+    """Every problem of a companion release's final values (``key``: its release name, the layers'
+    key): no secret in a plaintext layer (its inline values, a values file that is not
+    sops-encrypted) and the rules of any release, each naming the layer that set the value."""
+    errs = Errors(hub=model.hub.name)
+    for layer in layers:
+        check_plaintext_secrets(errs, layer)
+    check_chart_values(Report(errs, layers), model, key, values, schema)
     return errs.messages

@@ -18,8 +18,8 @@ the one place they are written; the roles' ``defaults/main.yml`` equal them (a t
 
 One module per part: ``model`` (the types), ``readers`` (typed readers and ``Errors``),
 ``variables`` (what is read, defaults, unknown names), ``cluster``, ``auth``, ``storage``,
-``profiles``, ``releases``, ``values_files``, and ``build`` (the entry point). This face hands
-on what the action plugins use.
+``profiles``, ``releases``, ``values_files``, ``companions`` (``hub_companion_releases``) and
+``build`` (the entry point). This face hands on what the action plugins use.
 """
 
 

@@ -20,6 +20,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.clust
     read_hub,
     read_max_parallel,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import read_companions
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.image_building import read_image_building
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import (
     BinderHubSettings,
@@ -85,8 +86,8 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
 
     ``variables`` are the hub's inventory and role variables, already templated;
     ``hub_name`` must be set (the caller defaults it to the inventory hostname).
-    ``base_dir`` is where relative ``hub_values_files`` and ``hub_charts_dir`` start (the
-    inventory directory).
+    ``base_dir`` is where relative ``hub_values_files``, ``hub_charts_dir`` and the paths of
+    ``hub_companion_releases`` start (the inventory directory).
     """
     hub_label = str(variables.get("hub_name") or "?")
     errs = Errors(hub=hub_label)
@@ -104,7 +105,8 @@ def build_model(variables: Mapping[str, Any], *, base_dir: str = ".") -> HubMode
     releases = read_releases(errs, variables, hub, charts)
     adoption = read_adoption(errs, value_of(variables, UMBRELLA_VARIABLE), value_of(variables, ACCEPTED_VARIABLE))
     files = read_values_files(errs, value_of(variables, "hub_values_files"), base_dir, releases, adoption)
+    companions = read_companions(errs, value_of(variables, "hub_companion_releases"), hub, releases, base_dir)
     if errs.messages:
         raise HubModelError(hub_label, errs.messages)
     return HubModel(hub=hub, cluster=cluster, jupyterhub=jupyterhub, binderhub_service=binderhub,
-                    releases=releases, values_files=files, adoption=adoption)
+                    releases=releases, values_files=files, adoption=adoption, companions=companions)

@@ -158,6 +158,24 @@ class BinderHubSettings:
 
 
 @dataclass(frozen=True)
+class Companion:
+    """A release of a chart the toolkit does not know, deployed beside the hub's own
+    (``hub_companion_releases``, hub_model/companions.py): an NFS home server, an exporter."""
+
+    release: Release
+    index: int  # its place in hub_companion_releases: messages name hub_companion_releases[<index>]
+    order: str  # "before" or "after" the hub's own releases
+    wait: bool  # wait for its objects to be ready (else done when helm applied them)
+    timeout: str  # helm's --timeout and the wait's; "" for the hub role's jupyterhub_helm_timeout
+    values: dict[str, Any]  # inline values, under its values files
+    values_files: list[ValuesFile]  # helm values files of the chart, in order; sops-encrypted ones empty until decrypted
+
+    @property
+    def variable(self) -> str:
+        return f"hub_companion_releases[{self.index}]"
+
+
+@dataclass(frozen=True)
 class HubModel:
     hub: Hub
     cluster: Cluster
@@ -166,6 +184,7 @@ class HubModel:
     releases: dict[str, Release]
     values_files: list[ValuesFile]
     adoption: Adoption = field(default_factory=Adoption)
+    companions: list[Companion] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

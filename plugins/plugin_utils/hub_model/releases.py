@@ -17,8 +17,6 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.varia
 RELEASE_NAME_MAX = 53
 
 
-
-
 # Each release is named after its hub by default (as the incumbent fleets name theirs): the
 # charts name cluster-scoped objects after the release (z2jh's user-scheduler ClusterRole and
 # PriorityClasses, dask-gateway's ClusterRoles), so two hubs of one cluster need different names.
@@ -64,16 +62,21 @@ def directory_chart(errs: Errors, charts_dir: str, chart: str, version: str, ver
     return str(found)
 
 
+def read_release_name(errs: Errors, variable: str, given: object, derived: str) -> str:
+    """A release's name: ``given``, else ``derived`` from the hub's name; a DNS label of at most
+    RELEASE_NAME_MAX characters."""
+    name = read_pattern(errs, variable, given or derived, DNS_LABEL_RE, "a helm release name (a DNS label)")
+    if len(name) > RELEASE_NAME_MAX:
+        hint = "" if given else f" (derived from hub_name; set {variable} to a shorter name)"
+        errs.add(variable, f"{name!r} is longer than {RELEASE_NAME_MAX} characters{hint}", "a shorter helm release name")
+    return name
+
+
 def read_release(errs: Errors, variables: Mapping[str, Any], prefix: str, chart: str, hub: Hub,
                  charts_dir: str) -> Release:
     variable = f"{prefix}_release_name"
-    given = value_of(variables, variable)
-    name = read_pattern(errs, variable, given or (release_name_default(hub.name, prefix) if hub.name else ""),
-                         DNS_LABEL_RE, "a helm release name (a DNS label)")
-    if len(name) > RELEASE_NAME_MAX:
-        derived = "" if given else f" (derived from hub_name; set {variable} to a shorter name)"
-        errs.add(variable, f"{name!r} is longer than {RELEASE_NAME_MAX} characters{derived}",
-                 "a shorter helm release name")
+    name = read_release_name(errs, variable, value_of(variables, variable),
+                             release_name_default(hub.name, prefix) if hub.name else "")
     version = read_str(errs, f"{prefix}_chart_version", value_of(variables, f"{prefix}_chart_version"), required=True)
     repo = read_str(errs, f"{prefix}_chart_repo", value_of(variables, f"{prefix}_chart_repo"))
     ref = read_str(errs, f"{prefix}_chart_ref", value_of(variables, f"{prefix}_chart_ref"))

@@ -134,36 +134,70 @@ def chart_switches_applied(errs: Errors, path: str, values_file: ValuesFile, dep
     return replace(values_file, content=content, notes=tuple(notes))
 
 
+def values_file_path(name: str, base_dir: str) -> str:
+    """Where a listed values file is: relative paths start at the inventory directory (``base_dir``)."""
+    return name if Path(name).is_absolute() else os.path.normpath(Path(base_dir) / name)
+
+
+def read_values_file(errs: Errors, path: str, item: object, base_dir: str) -> tuple[str, object, bool] | None:
+    """One listed values file (``path`` names its variable): its full path, its content (not
+    checked here) and whether it is sops-encrypted (complete top-level ``sops`` metadata; the
+    content is then left empty: ``decrypted_content`` decrypts it in memory, only where the
+    values are deployed). None when it cannot be used (the error recorded, never a line of it)."""
+    name = read_str(errs, path, item, required=True)
+    if not name:
+        return None
+    full = values_file_path(name, base_dir)
+    if not Path(full).is_file():
+        errs.add(path, f"{full} does not exist", "an existing helm values file (relative paths start at the "
+                 "inventory directory)")
+        return None
+    try:
+        content = load_strict(full)
+    except OSError as exc:
+        errs.add(path, f"{full} cannot be read ({exc.strerror})", "a readable helm values file")
+        return None
+    except yaml.YAMLError as exc:  # where and what, never the line: the file may hold secrets
+        errs.add(path, f"{full} is not valid YAML: {describe_yaml_error(exc)}",
+                 "a helm values file, each key once per mapping")
+        return None
+    if is_sops_document(content):
+        return full, {}, True
+    return full, content, False
+
+
+def decrypted_content(errs: Errors, path: str, full: str, decrypt: Callable[[str], str]) -> tuple[bool, object]:
+    """(decrypted, the content) of the sops-encrypted values file ``full`` (``path`` names its
+    variable), parsed in memory; the errors name the file, never a decrypted value."""
+    try:
+        text = decrypt(full)
+    except Exception as exc:  # the decrypter's message names the file, never its content
+        errs.add(path, str(exc) or f"sops could not decrypt {full}",
+                 "a sops file the controller can decrypt (its key, e.g. SOPS_AGE_KEY_FILE, available)")
+        return False, None
+    try:
+        return True, yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # the parser's message would quote the plaintext
+        errs.add(path, f"{full} decrypts to unreadable YAML ({exc.__class__.__name__})", "a helm values file")
+        return False, None
+
+
 def read_values_files(errs: Errors, value: object, base_dir: str, deployed: Collection[str],
                       adoption: Adoption) -> list[ValuesFile]:
     """The hub's extra values files in their listed order, the umbrella switches checked against
     the charts the hub deploys (``deployed``) and dropped, umbrella values mapped (``adoption``).
 
-    A sops-encrypted file (complete top-level ``sops`` metadata) is listed with
-    ``encrypted=True`` and empty content: it is decrypted in memory, only where the values are
-    deployed (``decrypt_values_files``), never here.
+    A sops-encrypted file is listed with ``encrypted=True`` and empty content: it is decrypted in
+    memory, only where the values are deployed (``decrypt_values_files``), never here.
     """
     files: list[ValuesFile] = []
     for index, item in enumerate(read_list(errs, "hub_values_files", value)):
         path = f"hub_values_files[{index}]"
-        name = read_str(errs, path, item, required=True)
-        if not name:
+        found = read_values_file(errs, path, item, base_dir)
+        if found is None:
             continue
-        full = name if Path(name).is_absolute() else os.path.normpath(Path(base_dir) / name)
-        if not Path(full).is_file():
-            errs.add(path, f"{full} does not exist", "an existing helm values file (relative paths start at the "
-                     "inventory directory)")
-            continue
-        try:
-            content = load_strict(full)
-        except OSError as exc:
-            errs.add(path, f"{full} cannot be read ({exc.strerror})", "a readable helm values file")
-            continue
-        except yaml.YAMLError as exc:  # where and what, never the line: the file may hold secrets
-            errs.add(path, f"{full} is not valid YAML: {describe_yaml_error(exc)}",
-                     "a helm values file, each key once per mapping")
-            continue
-        if is_sops_document(content):
+        full, content, encrypted = found
+        if encrypted:
             files.append(ValuesFile(path=full, content={}, encrypted=True))
             continue
         checked = _checked_file(errs, path, full, content, (deployed, adoption))
@@ -189,17 +223,8 @@ def decrypt_values_files(model: HubModel, decrypt: Callable[[str], str]) -> HubM
             files.append(values_file)
             continue
         path = f"hub_values_files[{index}]"
-        try:
-            text = decrypt(values_file.path)
-        except Exception as exc:  # the decrypter's message names the file, never its content
-            errs.add(path, str(exc) or f"sops could not decrypt {values_file.path}",
-                     "a sops file the controller can decrypt (its key, e.g. SOPS_AGE_KEY_FILE, available)")
-            continue
-        try:
-            content = yaml.safe_load(text)
-        except yaml.YAMLError as exc:  # the parser's message would quote the plaintext
-            errs.add(path, f"{values_file.path} decrypts to unreadable YAML ({exc.__class__.__name__})",
-                     "a helm values file")
+        opened, content = decrypted_content(errs, path, values_file.path, decrypt)
+        if not opened:
             continue
         checked = _checked_file(errs, path, values_file.path, content, (model.releases, model.adoption),
                                 encrypted=True)

@@ -20,6 +20,7 @@ MODEL_VARIABLES = (
     # hub_namespace "" -> hub_name, hub_charts_dir is required with hub_charts_source: directory
     "hub_name", "hub_namespace", "hub_domain", "hub_stage", "hub_values_files", "hub_charts_source",
     "hub_charts_dir", "hub_dask_gateway_enabled", "hub_image_building", "hub_adoption_umbrella", "hub_adoption_accepted",
+    "hub_companion_releases",
     # cluster (group_vars)
     "cluster_name", "cluster_provider", "cluster_local", "cluster_kubeconfig", "cluster_kube_context",
     "cluster_node_pools", "cluster_max_parallel_deploys",
@@ -56,6 +57,8 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_changed_files", "hub_affected_limit_file", "hub_affected_report_file",
                        # The hub roles' inputs wired from the other roles by the playbook.
                        "jupyterhub_registry", "jupyterhub_secrets_file", "jupyterhub_recover_pending",
+                       # Which of the hub's companion releases the jupyterhub role's companions entry deploys.
+                       "jupyterhub_companions_order",
                        "binderhub_service_registry", "binderhub_service_secrets_file", "binderhub_service_recover_pending")
 # Variables with these prefixes belong to this model: an unknown one is a typo.
 CHECKED_PREFIXES = ("hub_", "jupyterhub_", "binderhub_service_")

@@ -8,7 +8,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import HubModel
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.model import Companion, HubModel
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.binderhub import binderhub_service_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.dask_gateway import dask_gateway_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import jupyterhub_values
@@ -23,6 +23,11 @@ def layer_values(toolkit: Mapping[str, Mapping[str, Any]], files: list[Mapping[s
         layered = deep_merge(layered, {k: v for k, v in content.items() if v is not None})
     return layered
 
+
+def companion_values(companion: Companion) -> dict[str, Any]:
+    """A companion release's values: its inline values, then its values files in order (as the
+    hub's values files go over the toolkit's values)."""
+    return layer_values({"values": companion.values}, [{"values": f.content} for f in companion.values_files])["values"]
 
 
 def toolkit_values(model: HubModel, registry: RegistryView | None) -> dict[str, dict[str, Any]]:
