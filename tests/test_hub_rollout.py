@@ -113,6 +113,9 @@ def test_health_rollout_state_of_deployments_and_daemonsets() -> None:
     assert hub_health.deployment_pending(rolled_out) == ""
     waiting = {**rolled_out, "status": {"observedGeneration": 2, "updatedReplicas": 1}}
     assert hub_health.deployment_pending(waiting) == "0/1 availableReplicas"
+    # A rolling update whose new pod cannot start: the old pod keeps it available, but it has not rolled out.
+    stuck = {**rolled_out, "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1, "availableReplicas": 1}}
+    assert hub_health.deployment_pending(stuck) == "1 old replica(s) of the revision before still running"
     daemonset = {"metadata": meta, "status": {"observedGeneration": 2, "desiredNumberScheduled": 2,
                                               "updatedNumberScheduled": 2, "numberAvailable": 1}}
     assert hub_health.daemonset_pending(daemonset) == "1/2 numberAvailable"

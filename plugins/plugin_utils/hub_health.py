@@ -34,6 +34,11 @@ def deployment_pending(item: dict[str, Any]) -> str:
     for field in ("updatedReplicas", "availableReplicas"):
         if (status.get(field) or 0) < want:
             return f"{status.get(field) or 0}/{want} {field}"
+    # Pods of the revision before still running (as kubectl rollout status says): the old pod keeps a
+    # rolling update available while the new one cannot start (unschedulable, say).
+    old = (status.get("replicas") or 0) - (status.get("updatedReplicas") or 0)
+    if old > 0:
+        return f"{old} old replica(s) of the revision before still running"
     return ""
 
 
