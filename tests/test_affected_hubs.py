@@ -41,6 +41,8 @@ def test_the_rule() -> None:
     ("plugins/plugin_utils/hub_values/jupyterhub.py", ["research", "staging"]),
     ("inventories/local/hosts.yml", ["research", "staging"]),
     ("inventories/local/.sops.yaml", ["research", "staging"]),
+    # the demo hubs deploy the charts unpacked in ../shared/charts (hub_charts_dir)
+    ("../shared/charts/jupyterhub/values.yaml", ["research", "staging"]),
     ("README.md docs/bench.md", []),
 ])
 def test_demo_inventory(changed: str, hubs: list[str], tmp_path: Path) -> None:

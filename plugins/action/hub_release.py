@@ -357,36 +357,54 @@ class ActionModule(ActionBase):
         return {"changed": False, **outcome, "ansible_facts": {"hub_rollout_releases": entries}}
 
     def _left_behind(self, rendered: dict[str, Any], access: KubeAccess, hub: str) -> dict[str, Any]:
-        """A warning for each release deployed for the hub that it no longer has: a release of a
+        """A warning for each release deployed for the hub that it no longer has: a companion release
+        of the hub (helm's label) that hub_companion_releases no longer lists, and a release of a
         chart the toolkit deploys in the hub's namespace (a hub that stopped building images keeps
-        its binderhub-service release; one without dask-gateway its dask-gateway release), and a
-        companion release of the hub (helm's label) that hub_companion_releases no longer lists,
-        in the namespaces of the hub's releases, of its companions and of its last recorded rollout."""
-        wanted = {str(r["name"]) for r in [*rendered["releases"].values(), *rendered["companions"].values()]}
-        namespaces = {str(r["namespace"]) for r in [*rendered["releases"].values(), *rendered["companions"].values()]}
+        its binderhub-service release; one without dask-gateway its dask-gateway release)."""
+        namespace = str(rendered["namespace"])
+        own = [*rendered["releases"].values(), *rendered["companions"].values()]
+        wanted = {(str(r["name"]), str(r["namespace"])) for r in own}
         warnings = []
         try:
             kube = Kube(access)
-            record = kube.get_or_none(path("v1", "secrets", str(rendered["namespace"]), STATE_SECRET))
-            namespaces |= {str(r.get("namespace")) for r in recorded_releases(record).values() if r.get("namespace")}
-            for namespace in sorted(namespaces):
-                found = kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm,status=deployed")
-                for name in sorted({revision(s).release for s in found} - wanted):
-                    secret = next(s for s in found if revision(s).release == name)
-                    companion_of = ((secret.get("metadata") or {}).get("labels") or {}).get(COMPANION_LABEL)
-                    chart = release_summary(kube.get(path("v1", "secrets", namespace, secret["metadata"]["name"])))["chart"]
-                    if companion_of == rendered["hub"]:
-                        warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {namespace} as a companion "
-                                        f"release of the hub, but hub_companion_releases no longer lists it; it keeps "
-                                        f"running: uninstall it (helm uninstall {name} -n {namespace}) or list it again")
-                    elif chart in RELEASE_PREFIXES and namespace == rendered["namespace"]:
-                        warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {namespace} but the hub no "
-                                        f"longer has it (hub_image_building, hub_dask_gateway_enabled, a renamed "
-                                        f"release); it keeps running: uninstall it (helm uninstall {name} -n "
-                                        f"{namespace}) or deploy it again")
+            for secret in self._companion_records(kube, rendered, own):
+                name, where = revision(secret).release, str(secret["metadata"].get("namespace") or "")
+                if (name, where) in wanted:
+                    continue
+                chart = release_summary(kube.get(path("v1", "secrets", where, secret["metadata"]["name"])))["chart"]
+                warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {where} as a companion release "
+                                f"of the hub, but hub_companion_releases no longer lists it; it keeps running: "
+                                f"uninstall it (helm uninstall {name} -n {where}) or list it again")
+            found = kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm,status=deployed")
+            for name in sorted({revision(s).release for s in found} - {name for name, _ in wanted}):
+                secret = next(s for s in found if revision(s).release == name)
+                if COMPANION_LABEL in ((secret.get("metadata") or {}).get("labels") or {}):
+                    continue  # a companion release: named above
+                chart = release_summary(kube.get(path("v1", "secrets", namespace, secret["metadata"]["name"])))["chart"]
+                if chart in RELEASE_PREFIXES:
+                    warnings.append(f"hub {hub}: release {name} ({chart}) is deployed in {namespace} but the hub no "
+                                    f"longer has it (hub_image_building, hub_dask_gateway_enabled, a renamed "
+                                    f"release); it keeps running: uninstall it (helm uninstall {name} -n "
+                                    f"{namespace}) or deploy it again")
         except (KubeError, KubeConfigError, HTTPError) as error:
             warnings.append(f"hub {hub}: the namespace's other releases could not be listed: {error}")
         return {"warnings": warnings} if warnings else {}
+
+    @staticmethod
+    def _companion_records(kube: Kube, rendered: dict[str, Any], own: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The deployed revisions' helm Secrets (metadata) labelled as the hub's companion releases, in
+        every namespace; where the cluster does not let this task list Secrets across namespaces, in
+        those of the hub's releases and companions and of its last recorded rollout."""
+        selector = f"owner=helm,status=deployed,{COMPANION_LABEL}={rendered['hub']}"
+        try:
+            return kube.metadata(path("v1", "secrets"), labelSelector=selector)
+        except KubeError as error:
+            if error.status != 403:
+                raise
+        record = kube.get_or_none(path("v1", "secrets", str(rendered["namespace"]), STATE_SECRET))
+        namespaces = {str(r["namespace"]) for r in own}
+        namespaces |= {str(r["namespace"]) for r in recorded_releases(record).values() if r.get("namespace")}
+        return [s for where in sorted(namespaces) for s in kube.metadata(path("v1", "secrets", where), labelSelector=selector)]
 
     def _render(self, task_vars: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         """The hub's final values per release, its secret values decrypted in this process only."""

@@ -32,6 +32,17 @@ description:
     the diffs with every secret value redacted.
   - Appends each release's outcome (hub, cluster, release, chart version, revisions, status,
     duration) to the host fact C(hub_rollout_releases) for the C(hub_rollout_report) callback.
+  - With O(companions), deploys the hub's companion releases (C(hub_companion_releases)) of that order
+    instead, the same way, one after another; their values are their inline values and values files
+    (sops-encrypted ones decrypted in this task's process), checked against the charts' schemas; a
+    companion with C(wait) false counts as rolled out once helm has applied it, one with a C(timeout) of
+    its own takes it instead of O(timeout). helm labels their release records
+    C(imagebuilding-hubs/companion-of=<hub>).
+  - The task that deploys the C(jupyterhub) release warns about each release deployed for the hub that it
+    no longer has - a release of a chart the toolkit deploys in the hub's namespace, a companion release
+    that C(hub_companion_releases) no longer lists (found by helm's label in every namespace; where Secrets
+    cannot be listed across namespaces, in those of the hub's releases, its companions and its last
+    recorded rollout). They keep running; the warning names the C(helm uninstall) that removes them.
 version_added: "1.0.0"
 author:
   - imagebuilding-hubs developers (@imagebuilding-hubs)
@@ -44,20 +55,24 @@ options:
     description:
       - The releases to deploy, in order, by key (C(jupyterhub), C(dask-gateway), C(binderhub-service)); those
         the hub does not deploy (C(dask-gateway) unless C(hub_dask_gateway_enabled)) are passed over.
+      - Required unless O(companions) is given.
     type: list
     elements: str
-    required: true
+  companions:
+    description:
+      - Deploy the hub's companion releases whose C(order) is this (C(before) or C(after) the hub's own
+        releases) instead of O(releases); nothing when the hub has none.
+    type: str
+    choices: [before, after]
   registry:
     description:
       - The hub's registry without its password (C(type), C(host), C(url), C(image_prefix),
         C(username), C(pull_secret_required)) - the filter C(imagebuilding.hubs.registry_view) of the
-        registry role's C(registry_definition).
+        registry role's C(registry_definition). Required with O(releases) for a hub that builds images.
     type: dict
-    required: true
   secrets_file:
-    description: The hub's sops-encrypted secret values file, merged over each release's values.
+    description: The hub's sops-encrypted secret values file, merged over each release's values. Required with O(releases).
     type: path
-    required: true
   apply_objects:
     description: Apply the hub's own objects (the NFS home share's volume and claim) before the releases.
     type: bool
@@ -111,6 +126,13 @@ EXAMPLES = r"""
     apply_objects: true
     secrets_file: "{{ inventory_dir }}/secrets/enc-research.secret.values.yaml"
     timeout: 5m0s
+    hub: research
+    cluster: local
+
+- name: Deploy the hub's companion releases that come before its own (an NFS home server)
+  imagebuilding.hubs.hub_release:
+    companions: before
+    timeout: 10m0s
     hub: research
     cluster: local
 """
