@@ -13,7 +13,8 @@ of its own). Hub B has one after its own. The runs, in order:
    ``--diff``: A's NFS release alone is upgraded, B's companion is rolled back and reported
    failed, A is not touched by it; the encrypted token is in no output and no file;
 5. ``playbooks/status.yml``: both of A's companions in the version map, without drift;
-6. the exporter taken out of A's list: a warning names it and how to uninstall it; it keeps running.
+6. the exporter taken out of A's list: a warning names it and how to uninstall it; it keeps running;
+   B listing a companion of that name and namespace is refused: it is A's.
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def companions_a(with_exporter: bool = True) -> list[dict[str, Any]]:
     return [nfs, exporter] if with_exporter else [nfs]
 
 
-def companions_b(node_selector: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def companions_b(node_selector: dict[str, str] | None = None, claim_exporter: bool = False) -> list[dict[str, Any]]:
     values = {"nodeSelector": node_selector} if node_selector else {}
-    return [{"chart": f"../charts/{CHART}", "timeout": "20s", "values": values}]
+    claim = [{"chart": f"../charts/{CHART}", "name": EXPORTER, "namespace": METRICS}] if claim_exporter else []
+    return [{"chart": f"../charts/{CHART}", "timeout": "20s", "values": values}, *claim]
 
 
 def local_age_key() -> AgeKey:
@@ -252,7 +254,8 @@ def test_the_version_map_lists_the_companions(status: list[dict[str, Any]]) -> N
 
 @pytest.fixture(scope="module")
 def dropped(fleet: Fleet, status: list[dict[str, Any]]) -> PlaybookRun:
-    write_hubs(fleet.inventory, companions_a(with_exporter=False), companions_b())
+    """A no longer lists its exporter; B lists a companion of the same name and namespace."""
+    write_hubs(fleet.inventory, companions_a(with_exporter=False), companions_b(claim_exporter=True))
     return fleet.deploy()
 
 
@@ -263,3 +266,11 @@ def test_a_companion_taken_out_of_the_list_is_named_not_deleted(dropped: Playboo
             f"hub_companion_releases no longer lists it") in text, dropped.output[-6000:]
     assert f"helm uninstall {EXPORTER} -n {METRICS}" in text
     assert EXPORTER in revisions(METRICS)
+
+
+def test_a_companion_release_of_another_hub_is_left_alone(dropped: PlaybookRun) -> None:
+    assert dropped.recap()[HUB_B]["failed"] == 1, dropped.output[-6000:]
+    text = " ".join(dropped.output.split())
+    assert (f"release '{EXPORTER}' in {METRICS} is a companion release of hub '{HUB_A}'. Nothing was changed") in text
+    assert "hub_companion_releases[1].name" in text
+    assert revisions(METRICS) == {EXPORTER: 1}

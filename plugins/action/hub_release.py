@@ -476,6 +476,12 @@ class ActionModule(ActionBase):
                            f"Nothing was changed: upgrading it in place would make it a {chart} release and delete "
                            f"every object only {state.summary['chart']} renders (an umbrella chart's NFS server, "
                            f"exporters, ...). {advice}, or uninstall the release first if nothing of it must stay ({README})"}
+        owner = ((state.deployed or {}).get("metadata") or {}).get("labels", {}).get(COMPANION_LABEL, "")
+        if deploy.companion_of and owner and owner != deploy.companion_of:
+            return {"failed": True, "rollout": deploy.entry(before, state, "failed"),
+                    "msg": f"release {deploy.ref.name!r} in {deploy.ref.namespace} is a companion release of hub "
+                           f"{owner!r}. Nothing was changed: two hubs would take turns upgrading it. Give this hub's "
+                           f"companion another name ({variable}) or namespace"}
         # A chart the toolkit knows fights a second release of itself in one namespace; a companion's
         # chart may well run twice (two exporters of one chart).
         if not deploy.companion_of and not state.latest_revision and (other := deploy.other_release(chart)):
