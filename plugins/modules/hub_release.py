@@ -37,7 +37,8 @@ description:
     (sops-encrypted ones decrypted in this task's process), checked against the charts' schemas; a
     companion with C(wait) false counts as rolled out once helm has applied it, one with a C(timeout) of
     its own takes it instead of O(timeout). helm labels their release records
-    C(imagebuilding-hubs/companion-of=<hub>).
+    C(imagebuilding-hubs/companion-of=<hub>); a release labelled as another hub's companion is never
+    upgraded (the task fails naming that hub).
   - The task that deploys the C(jupyterhub) release warns about each release deployed for the hub that it
     no longer has - a release of a chart the toolkit deploys in the hub's namespace, a companion release
     that C(hub_companion_releases) no longer lists (found by helm's label in every namespace; where Secrets
