@@ -528,7 +528,8 @@ def test_umbrella_only_values_are_refused_with_every_decision_listed(sample_flee
     index = len(glacier["hub_values_files"])
     for key in ("jupyterhub-home-nfs", "nfs"):
         assert f"hub_values_files[{index}]: {key}: top-level key {key!r} in {values} is not a chart of the hub" in errors
-        assert "carry it over as a companion release of the hub, or list it in hub_adoption_accepted" in errors
+        assert "carry it over as a companion release of the hub (hub_companion_releases: " in errors
+        assert "or list it in hub_adoption_accepted to deploy without it" in errors
     assert f"hub_values_files[{index}]: jupyterhub.custom.2i2c: in {values} is read by the basehub chart's" in errors
     # the glacier file's own custom.homepage needs the decision too once it is not accepted
     assert "jupyterhub.custom.homepage: in" in errors

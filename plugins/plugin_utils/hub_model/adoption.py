@@ -32,7 +32,8 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.reade
 UMBRELLA_VARIABLE = "hub_adoption_umbrella"
 ACCEPTED_VARIABLE = "hub_adoption_accepted"
 # Top-level keys of an umbrella chart's values that are separate charts here (companion releases).
-COMPANION_HINT = "a companion release of the hub"
+COMPANION_HINT = ("a companion release of the hub (hub_companion_releases: the subchart's chart, repo and version "
+                  "from the umbrella's Chart.yaml, this section as its values)")
 
 
 def read_adoption(errs: Errors, umbrella: object, accepted: object) -> Adoption:
