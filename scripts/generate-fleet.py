@@ -2,15 +2,24 @@
 """Write a large fleet in the config/clusters/<cluster>/cluster.yaml layout, for benchmarks.
 
     scripts/generate-fleet.py --output DIR [--big-hubs 95] [--small-clusters 4] [--small-hubs 3]
-                              [--age-recipient AGE1...] [--local-kubeconfig PATH]
+                              [--hubs N --clusters C] [--image-building-share 1.0]
+                              [--age-recipient AGE1...] [--charts-dir DIR] [--local-kubeconfig PATH]
 
 Default: one cluster ("big") of 95 hubs and four small clusters of 3 hubs, the clusters'
-providers cycling through gcp, aws, azure and kubeconfig. Every cluster has one staging hub
+providers cycling through gcp, aws, azure and kubeconfig. With --hubs and --clusters instead:
+N hubs spread evenly over C clusters ("fleet-01", ...). Every cluster has one staging hub
 (named "<cluster>-staging", the imported convention) and every tenth hub is a daskhub. Each
 hub lists the cluster's common.values.yaml and its own <hub>.values.yaml (top-level keys
 jupyterhub, binderhub-service, dask-gateway), and, with --age-recipient, its own
 enc-<hub>.secret.values.yaml, encrypted by sops to that age recipient (sops must be on PATH;
-the plaintext only goes through a pipe).
+the plaintext only goes through a pipe; it holds the hub's OAuth client secret too).
+
+Every hub builds images by default (hub_image_building: enabled for all). With
+--image-building-share below 1 (a real fleet's is about 0.25) that share of the hubs (every
+n-th) says so the umbrella chart's way, binderhub-service.enabled: true in its values file (the
+fleet plugin maps it to hub_image_building: enabled), and the others build no images and have
+no binderhub-service section. --charts-dir makes every hub deploy from that directory of
+unpacked charts (hub_charts_source: directory) instead of the chart repositories.
 
 Also written: DIR/hubs.fleet.yml (the hub_fleet_config inventory source) and
 DIR/group_vars/all.yml. With --local-kubeconfig, both point every cluster at that (local,
@@ -60,11 +69,14 @@ def hub_names(cluster: str, count: int) -> list[str]:
     return [f"{cluster}-staging"] + [f"{cluster}-{index:0{width}d}" for index in range(1, count)]
 
 
-def hub_values(hub: str, dask: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "jupyterhub": {"singleuser": {"defaultUrl": "/lab"}, "cull": {"timeout": 3600}},
-        "binderhub-service": {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
-    }
+def hub_values(hub: str, dask: bool, building: bool | None = None) -> dict[str, Any]:
+    """The hub's own values; ``building``: None leaves image building to the inventory, True and
+    False say it with the umbrella chart's switch (a section only for a hub that builds)."""
+    values: dict[str, Any] = {"jupyterhub": {"singleuser": {"defaultUrl": "/lab"}, "cull": {"timeout": 3600}}}
+    if building is not False:
+        values["binderhub-service"] = {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}}
+    if building:
+        values["binderhub-service"]["enabled"] = True
     if dask:
         values["dask-gateway"] = {"gateway": {"backend": {"worker": {"cores": {"limit": 2}}}}}
     values["jupyterhub"]["singleuser"]["extraLabels"] = {"hub.example.org/name": hub}
@@ -82,9 +94,12 @@ def sops_encrypt(path: Path, content: dict[str, Any], recipient: str) -> None:
     path.write_text(proc.stdout)
 
 
-def secret_values() -> dict[str, Any]:
-    return {"jupyterhub": {"hub": {"services": {"binder": {"apiToken": secrets.token_hex(32)}}}},
-            "binderhub-service": {}, "dask-gateway": {}}
+def secret_values(oauth: bool) -> dict[str, Any]:
+    """Made-up secret values; ``oauth``: with the GitHub OAuth client secret the fleet's login needs."""
+    jupyterhub: dict[str, Any] = {"hub": {"services": {"binder": {"apiToken": secrets.token_hex(32)}}}}
+    if oauth:
+        jupyterhub["hub"]["config"] = {"GitHubOAuthenticator": {"client_secret": secrets.token_hex(20)}}
+    return {"jupyterhub": jupyterhub, "binderhub-service": {}, "dask-gateway": {}}
 
 
 def write_yaml(path: Path, data: object, header: str = "") -> None:
@@ -92,18 +107,22 @@ def write_yaml(path: Path, data: object, header: str = "") -> None:
     path.write_text(header + yaml.safe_dump(data, sort_keys=False))
 
 
-def write_cluster(clusters_dir: Path, cluster: str, provider: str, count: int, recipient: str | None) -> int:
+def write_cluster(clusters_dir: Path, cluster: str, provider: str, count: int, recipient: str | None, *,
+                  oauth: bool = True, building_every: int = 0) -> int:
+    """The cluster's files; ``building_every``: 0 leaves image building to the inventory, n makes
+    every n-th hub build images (by its values file) and the others not."""
     directory = clusters_dir / cluster
     write_yaml(directory / "common.values.yaml", {"jupyterhub": {"cull": {"every": 600}}})
     names = hub_names(cluster, count)
     if recipient:  # one sops process per file, a few at a time
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(lambda hub: sops_encrypt(directory / f"enc-{hub}.secret.values.yaml", secret_values(),
+            list(pool.map(lambda hub: sops_encrypt(directory / f"enc-{hub}.secret.values.yaml", secret_values(oauth),
                                                    recipient), names))
     hubs = []
     for index, hub in enumerate(names):
         dask = index % 10 == 9
-        write_yaml(directory / f"{hub}.values.yaml", hub_values(hub, dask))
+        building = None if not building_every else index % building_every == 0
+        write_yaml(directory / f"{hub}.values.yaml", hub_values(hub, dask, building))
         files = ["common.values.yaml", f"{hub}.values.yaml"]
         if recipient:
             files.append(f"enc-{hub}.secret.values.yaml")
@@ -114,7 +133,8 @@ def write_cluster(clusters_dir: Path, cluster: str, provider: str, count: int, r
     return len(hubs)
 
 
-def write_inventory_files(output: Path, local_kubeconfig: Path | None, recipient: str | None) -> None:
+def write_inventory_files(output: Path, local_kubeconfig: Path | None, recipient: str | None, *,
+                          building_by_values: bool = False, charts_dir: Path | None = None) -> None:
     # Hub names carry their cluster's (unique across the fleet): hosts named after the hubs.
     source: dict[str, Any] = {"plugin": "imagebuilding.hubs.hub_fleet_config", "host_names": "hub"}
     group_vars: dict[str, Any] = {
@@ -139,6 +159,10 @@ def write_inventory_files(output: Path, local_kubeconfig: Path | None, recipient
             "registry_htpasswd_file": str(local / "registry" / "htpasswd"),
             "hub_image_building": "enabled",
         }
+    if charts_dir is not None:
+        group_vars.update({"hub_charts_source": "directory", "hub_charts_dir": str(charts_dir.absolute())})
+    if building_by_values:  # each hub's values file says whether it builds images
+        group_vars.pop("hub_image_building")
     write_yaml(output / "hubs.fleet.yml", source, "# Generated by scripts/generate-fleet.py.\n")
     write_yaml(output / "group_vars" / "all.yml", group_vars, "# Generated by scripts/generate-fleet.py.\n")
     if recipient:
@@ -154,11 +178,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--big-name", default="big", help="name of the big cluster (default big)")
     parser.add_argument("--small-clusters", type=int, default=4, help="number of small clusters (default 4)")
     parser.add_argument("--small-hubs", type=int, default=3, help="hubs of each small cluster (default 3)")
+    parser.add_argument("--hubs", type=int, help="N hubs over --clusters clusters (instead of big and small ones)")
+    parser.add_argument("--clusters", type=int, help="number of clusters of --hubs (\"fleet-01\", ...)")
+    parser.add_argument("--image-building-share", type=float, default=1.0,
+                        help="share of the hubs that build images (default 1: all, by the inventory)")
     parser.add_argument("--age-recipient", help="also write sops-encrypted enc-<hub>.secret.values.yaml files")
+    parser.add_argument("--charts-dir", type=Path, help="deploy every hub from this directory of unpacked charts")
     parser.add_argument("--local-kubeconfig", type=Path, help="point every cluster at this local test cluster")
     args = parser.parse_args(argv)
     if args.big_hubs < 1 or args.small_clusters < 0 or args.small_hubs < 1:
         parser.error("counts must be positive (--small-clusters may be 0)")
+    if (args.hubs is None) != (args.clusters is None):
+        parser.error("--hubs and --clusters go together")
+    if args.hubs is not None and not 1 <= args.clusters <= args.hubs:
+        parser.error("--clusters must be between 1 and --hubs")
+    if not 0 < args.image_building_share <= 1:
+        parser.error("--image-building-share must be above 0 and at most 1")
     if args.output.exists() and any(args.output.iterdir()):
         parser.error(f"{args.output} exists and is not empty")
     return args
@@ -168,10 +203,20 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     clusters_dir = args.output / "config" / "clusters"
     providers = itertools.cycle(PROVIDERS)
-    plan = [(args.big_name, next(providers), args.big_hubs)]
-    plan += [(f"small-{index}", next(providers), args.small_hubs) for index in range(1, args.small_clusters + 1)]
-    total = sum(write_cluster(clusters_dir, name, provider, count, args.age_recipient) for name, provider, count in plan)
-    write_inventory_files(args.output, args.local_kubeconfig, args.age_recipient)
+    if args.hubs is not None:
+        width = max(2, len(str(args.clusters)))
+        sizes = [args.hubs // args.clusters + (1 if index < args.hubs % args.clusters else 0)
+                 for index in range(args.clusters)]
+        plan = [(f"fleet-{index + 1:0{width}d}", next(providers), size) for index, size in enumerate(sizes)]
+    else:
+        plan = [(args.big_name, next(providers), args.big_hubs)]
+        plan += [(f"small-{index}", next(providers), args.small_hubs) for index in range(1, args.small_clusters + 1)]
+    building_every = 0 if args.image_building_share >= 1 else max(1, round(1 / args.image_building_share))
+    oauth = args.local_kubeconfig is None  # the local test cluster's hubs log in with the test authenticator
+    total = sum(write_cluster(clusters_dir, name, provider, count, args.age_recipient, oauth=oauth,
+                              building_every=building_every) for name, provider, count in plan)
+    write_inventory_files(args.output, args.local_kubeconfig, args.age_recipient, building_by_values=building_every > 0,
+                          charts_dir=args.charts_dir)
     print(json.dumps({"output": str(args.output), "clusters": len(plan), "hubs": total,
                       "per_cluster": {name: count for name, _, count in plan}}))
     return 0

@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
@@ -55,6 +54,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state impor
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_layers import role_layer
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the collection (the repository root)
 # Every hub role's defaults: imported roles (playbooks/hub.yml) put theirs in every task's
@@ -72,16 +72,6 @@ FILES = {
 }
 HTPASSWD = ("{{ registry_htpasswd_file }}", "{{ registry_username or (hub_name | default(inventory_hostname)) }}")
 ARGS = ("state", "namespace", "hub", "cluster")
-
-
-def _role_layer(loader: DataLoader, names: tuple[str, ...]) -> dict[str, Any]:
-    """The roles' files as Ansible loads them: trusted templates (ansible-core renders only those;
-    a role default read as plain YAML, like ``secrets_dir: "{{ inventory_dir }}/secrets"``, would
-    stay a literal string and every path built from it would name no file)."""
-    layer: dict[str, Any] = {}
-    for name in names:
-        layer.update(loader.load_from_file(str(ROOT / "roles" / name), trusted_as_template=True) or {})
-    return layer
 
 
 def chart_directories(variables: dict[str, Any], base: str) -> dict[str, str]:
@@ -152,9 +142,9 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = {key: self._task.args.get(key) for key in ARGS}
         hub = str(args["hub"] or task_vars.get("inventory_hostname"))
-        defaults = _role_layer(self._loader, ROLE_FILES)
+        defaults = role_layer(self._loader, ROLE_FILES)
         role_templar = self._templar.copy_with_new_env(
-            available_variables={**defaults, **task_vars, **_role_layer(self._loader, ROLE_VARS)})
+            available_variables={**defaults, **task_vars, **role_layer(self._loader, ROLE_VARS)})
         if args["state"] == "inputs":
             return {**result, **self._inputs(task_vars, defaults, role_templar)}
         if args["state"] == "recorded":

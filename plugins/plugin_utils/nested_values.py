@@ -13,16 +13,41 @@ class KeyPathError(ValueError):
     """A dotted key path with an empty component; the message shows the path, never a value."""
 
 
+# Values that are never changed in place: shared by a copy instead of copied.
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
+def copy_values(value: object) -> Any:  # noqa: ANN401 - a copy of whatever it is given
+    """A deep copy of nested values: dicts and lists copied level by level, immutable scalars
+    shared, anything else by ``copy.deepcopy`` (values are mostly dicts, lists and strings, for
+    which this is several times faster)."""
+    if isinstance(value, dict):
+        return {key: copy_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_values(item) for item in value]
+    if isinstance(value, _IMMUTABLE):
+        return value
+    return copy.deepcopy(value)
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Helm's merge of values: dicts merge key by key, everything else is replaced. Returns a new
     dict; neither argument changes."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
+    merged = copy_values(dict(base))  # copied once: the merge below works on the copy
+    merge_into(merged, override)
     return merged
+
+
+def merge_into(target: dict[str, Any], override: Mapping[str, Any]) -> None:
+    """``deep_merge`` of ``override`` into ``target`` itself (``override`` does not change)."""
+    for key, value in override.items():
+        current = target.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            if not isinstance(current, dict):
+                current = target[key] = dict(current)
+            merge_into(current, value)
+        else:
+            target[key] = copy_values(value)
 
 
 def _split(path: str) -> list[str]:

@@ -13,10 +13,13 @@ two contents, so a run can say what it rewrites without showing any value.
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.dns_names import is_dns_label
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import (
     KeyPathError,
     deep_merge,
@@ -54,6 +57,42 @@ def rollout_written_keys(generated_tokens: object) -> set[str]:
     tokens = generated_tokens if isinstance(generated_tokens, list) else []
     paths = {str(t.get("path")) if isinstance(t, Mapping) else str(t) for t in tokens if isinstance(t, (Mapping, str))}
     return {*REGISTRY_PASSWORD_PATHS, *IMAGE_PULL_KEYS, *paths}
+
+
+def leak_guard_paths(secrets_dir: object, inventory_dir: object, values_files: object, extra: object) -> list[str]:
+    """What the leak guard checks for a hub: ``secrets_dir``, ``<inventory_dir>/secrets``, the hub's
+    ``hub_values_files`` (relative ones from the inventory directory) and ``secrets_leak_guard_paths``,
+    each once, in that order."""
+    def listed(value: object) -> list[str]:
+        return [str(item) for item in value] if isinstance(value, list) else []
+
+    files = [item if item.startswith("/") else f"{inventory_dir}/{item}" for item in listed(values_files)]
+    return list(dict.fromkeys([str(secrets_dir), f"{inventory_dir}/secrets", *files, *listed(extra)]))
+
+
+# A generated token's dotted key path: non-empty keys separated by single dots.
+TOKEN_PATH_RE = re.compile(r"^[^.]+(\.[^.]+)*$")
+
+
+def input_problems(hub: str, tokens: object, config_path: object = None) -> list[str]:
+    """What is wrong with the secrets role's own inputs: the hub name (a DNS label: it names the
+    file), each of ``secrets_generated_tokens`` (a dotted key path, an even length of at least 32)
+    and ``secrets_sops_config_path`` (when set, an existing file)."""
+    problems = []
+    if config_path and not Path(str(config_path)).is_file():
+        problems.append(f"hub {hub}: secrets_sops_config_path: {config_path} does not exist; expected the sops "
+                        "configuration (.sops.yaml) whose creation rules encrypt the hub's secret values file")
+    if not is_dns_label(str(hub)):
+        problems.append(f"hub {hub}: hub_name must be a DNS label (lowercase letters, digits, '-', at most 63)")
+    for token in tokens if isinstance(tokens, list) else []:
+        token = token if isinstance(token, Mapping) else {}
+        path, length = token.get("path"), token.get("length", DEFAULT_TOKEN_LENGTH)
+        length = DEFAULT_TOKEN_LENGTH if length is None else length
+        if (not isinstance(path, str) or not TOKEN_PATH_RE.match(path) or not isinstance(length, int)
+                or isinstance(length, bool) or length % 2 or length < 32):
+            problems.append(f"hub {hub}: secrets_generated_tokens entry {path} needs a dotted key path and an even "
+                            "length of at least 32 hex characters")
+    return problems
 
 
 def new_token(length: int) -> str:

@@ -22,6 +22,8 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The safe loader, libyaml's when PyYAML has it (several times faster on a fleet's files).
+SAFE_LOADER: Any = _BaseLoader
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 

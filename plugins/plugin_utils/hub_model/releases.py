@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,19 @@ def _is_chart_path(ref: str) -> bool:
 
 
 def chart_metadata(chart_dir: Path) -> dict[str, Any]:
+    """The chart's Chart.yaml (read once per file and change: a fleet's hubs share a few charts)."""
     try:
-        content = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8"))
+        stat = (chart_dir / "Chart.yaml").stat()
+    except OSError:
+        return {}
+    return dict(_read_chart_yaml(str(chart_dir / "Chart.yaml"), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _read_chart_yaml(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    del mtime_ns, size  # part of the cache key only
+    try:
+        content = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return {}
     return dict(content) if isinstance(content, Mapping) else {}

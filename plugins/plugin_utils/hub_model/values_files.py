@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_document
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import is_sops_document, is_sops_encrypted
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import (
     accept_unknown_key,
     check_custom,
@@ -27,7 +27,11 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.reade
     type_name,
 )
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.releases import RELEASE_PREFIXES
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import describe_yaml_error, load_strict
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.yaml_problems import (
+    SAFE_LOADER,
+    describe_yaml_error,
+    load_strict,
+)
 
 # Top-level keys of an extra values file: one per chart (release) the toolkit deploys.
 VALUES_FILE_KEYS = ("jupyterhub", "binderhub-service", "dask-gateway")
@@ -152,6 +156,8 @@ def read_values_file(errs: Errors, path: str, item: object, base_dir: str) -> tu
         errs.add(path, f"{full} does not exist", "an existing helm values file (relative paths start at the "
                  "inventory directory)")
         return None
+    if is_sops_encrypted(full):  # sops metadata (read once per file and run): nothing else to read here
+        return full, {}, True
     try:
         content = load_strict(full)
     except OSError as exc:
@@ -176,7 +182,7 @@ def decrypted_content(errs: Errors, path: str, full: str, decrypt: Callable[[str
                  "a sops file the controller can decrypt (its key, e.g. SOPS_AGE_KEY_FILE, available)")
         return False, None
     try:
-        return True, yaml.safe_load(text)
+        return True, yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader (libyaml's when there)
     except yaml.YAMLError as exc:  # the parser's message would quote the plaintext
         errs.add(path, f"{full} decrypts to unreadable YAML ({exc.__class__.__name__})", "a helm values file")
         return False, None

@@ -55,6 +55,8 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        "hub_upgrade_run_batch",
                        # The hubs a change affects (playbooks/affected.yml).
                        "hub_changed_files", "hub_affected_limit_file", "hub_affected_report_file",
+                       # The validate-only entry point (playbooks/validate.yml): its report and switch.
+                       "hub_validate_report", "hub_validate_require_decrypt",
                        # The hub roles' inputs wired from the other roles by the playbook.
                        "jupyterhub_registry", "jupyterhub_secrets_file", "jupyterhub_recover_pending",
                        # Which of the hub's companion releases the jupyterhub role's companions entry deploys.

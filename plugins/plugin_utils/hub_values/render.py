@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,14 +12,14 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.bind
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.dask_gateway import dask_gateway_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.jupyterhub import jupyterhub_values
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.registry import RegistryView
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import deep_merge
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import copy_values, merge_into
 
 
 def layer_values(toolkit: Mapping[str, Mapping[str, Any]], files: list[Mapping[str, Any]]) -> dict[str, Any]:
     """The toolkit's values per chart key, then each extra values file in order."""
-    layered: dict[str, Any] = {key: copy.deepcopy(dict(value)) for key, value in toolkit.items()}
+    layered: dict[str, Any] = {key: copy_values(dict(value)) for key, value in toolkit.items()}
     for content in files:
-        layered = deep_merge(layered, {k: v for k, v in content.items() if v is not None})
+        merge_into(layered, {k: v for k, v in content.items() if v is not None})
     return layered
 
 
