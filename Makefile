@@ -16,6 +16,9 @@ KUBECONFIG_PATH := $(CLUSTER_DIR)/kubeconfig
 CHARTS ?= directory
 HUBS ?= 20
 FLEET ?=
+SIZES ?= 100,300,1000
+INVENTORY ?= inventories/local
+LIMIT ?=
 
 export IBH_CACHE IBH_BIN
 export PATH := $(IBH_BIN):$(VENV)/bin:$(PATH)
@@ -143,6 +146,14 @@ reliability: cluster-up ## bad-input catalog, fault suite and leak scan; writes 
 .PHONY: bench
 bench: cluster-up ## benchmark: HUBS=20 hubs vs sequential helm; FLEET=generate|DIR a fleet; BENCH_ARGS=--help; reports/bench.json
 	@python scripts/bench.py --hubs $(HUBS) $(if $(FLEET),--fleet $(FLEET)) $(BENCH_ARGS)
+
+.PHONY: bench-validate
+bench-validate: setup ## benchmark playbooks/validate.yml on generated fleets (SIZES=100,300,1000 hubs); reports/bench.json
+	@python scripts/bench.py --validate --sizes $(SIZES) $(BENCH_ARGS)
+
+.PHONY: validate
+validate: venv ## validate hubs without changing anything: INVENTORY=inventories/local [LIMIT=hub]; reports/validate.json
+	@$(PLAYBOOK) -i $(INVENTORY) playbooks/validate.yml $(if $(LIMIT),-l $(LIMIT)) -e hub_validate_report=$(ROOT)/reports/validate.json
 
 .PHONY: molecule
 molecule: setup ## molecule default scenario on the embedded cluster

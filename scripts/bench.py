@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench.py [--hubs 20] [--fleet DIR|generate] [--forks N]
                                       [--no-baseline] [--keep]
+    .venv/bin/python scripts/bench.py --validate [--sizes 100,300,1000]   (scripts/bench_validate.py)
 
 Default: generates (scripts/generate-fleet.py) one cluster "bench" of N hubs pointed at the
 embedded cluster, then measures, from one run each:
@@ -23,6 +24,8 @@ scripts/generate-fleet.py defaults); the per-cluster concurrency bound is then m
 helm's release records (``createdAt``/``modifiedAt`` of each revision) and from the
 toolkit's own rollout records. Namespaces made by the bench are deleted afterwards unless
 ``--keep``. Needs ``make cluster-up`` and ``eval "$(make -s env)"`` (``make bench`` does both).
+The figures go to reports/bench.json beside those of ``--validate`` (``make bench-validate``),
+which are kept.
 """
 
 from __future__ import annotations
@@ -38,128 +41,28 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_measure import (
+    PROGRESS_EVERY,
+    ROOT,
+    Measured,
+    local_age_recipient,
+    project_env,
+    run_measured,
+    say,
+    write_report,
+)
+
 # The genuine charts the fleet deploys (hub_charts_source: directory), for the baseline too.
 SHARED_CHARTS = ROOT.parent / "shared" / "charts"
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 RELEASE_ORDER = ("binderhub-service", "jupyterhub", "dask-gateway")  # the order the hub roles deploy
-PROGRESS_EVERY = 30.0
-
-
-# --- measuring a process tree -------------------------------------------------------------
-
-def _children_map() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    return children
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def _pss_kb(pid: int) -> int:
-    """Proportional set size: shared pages (Ansible's forked workers share most) divided among their users."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def tree_memory_kb(root: int) -> tuple[int, int, int]:
-    """(RSS summed over the process tree under ``root``, PSS summed over it, RSS of ``root`` alone), in KiB."""
-    children = _children_map()
-    rss = pss = 0
-    stack = [root]
-    while stack:
-        pid = stack.pop()
-        rss, pss = rss + _rss_kb(pid), pss + _pss_kb(pid)
-        stack.extend(children.get(pid, []))
-    return rss, pss, _rss_kb(root)
-
-
-class RssSampler(threading.Thread):
-    """Samples a process tree's resident memory until stopped; keeps the peaks."""
-
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak_tree_kb = self.peak_pss_kb = self.peak_main_kb = 0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            tree, pss, main = tree_memory_kb(self.pid)
-            self.peak_tree_kb, self.peak_main_kb = max(self.peak_tree_kb, tree), max(self.peak_main_kb, main)
-            self.peak_pss_kb = max(self.peak_pss_kb, pss)
-            self._halt.wait(self.interval)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
-
-
-@dataclass
-class Measured:
-    label: str
-    seconds: float
-    rc: int
-    peak_rss_mb: float = 0.0
-    peak_pss_mb: float = 0.0
-    peak_controller_rss_mb: float = 0.0
-    log: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def say(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def run_measured(label: str, cmd: list[str], env: dict[str, str], log: Path) -> Measured:
-    """Run a command with its output in ``log``; progress every 30 s; wall time and peak memory."""
-    say(f"{label}: {' '.join(cmd[:4])} ... (log: {log.relative_to(ROOT)})")
-    started = time.monotonic()
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        sampler = RssSampler(proc.pid)
-        sampler.start()
-        while proc.poll() is None:
-            try:
-                proc.wait(timeout=PROGRESS_EVERY)
-            except subprocess.TimeoutExpired:
-                say(f"{label}: {time.monotonic() - started:.0f} s, {_last_task(log)}")
-        sampler.stop()
-    seconds = time.monotonic() - started
-    say(f"{label}: {seconds:.1f} s, exit {proc.returncode}")
-    return Measured(label, round(seconds, 2), proc.returncode, round(sampler.peak_tree_kb / 1024, 1),
-                    round(sampler.peak_pss_kb / 1024, 1), round(sampler.peak_main_kb / 1024, 1),
-                    str(log.relative_to(ROOT)))
-
-
-def _last_task(log: Path) -> str:
-    tasks = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("TASK [")]
-    return tasks[-1].rstrip("* ") if tasks else "starting"
+# The section of reports/bench.json that scripts/bench_validate.py writes (kept by this mode).
+VALIDATE_KEY = "validate"
 
 
 # --- the fleet under test -----------------------------------------------------------------
@@ -172,15 +75,6 @@ def generate_fleet(directory: Path, hubs: int, env: dict[str, str], big: str, sm
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     write_sops_rules(directory, env)
     return directory / "hubs.fleet.yml"
-
-
-def local_age_recipient(env: dict[str, str]) -> str:
-    """The public key of the local age key (make age-key)."""
-    key_file = Path(env.get("SOPS_AGE_KEY_FILE") or ROOT / ".local" / "age" / "keys.txt")
-    for line in key_file.read_text().splitlines():
-        if line.startswith("# public key: "):
-            return line.split(": ", 1)[1].strip()
-    raise SystemExit(f"no public key in {key_file}: run make age-key")
 
 
 def write_sops_rules(fleet: Path, env: dict[str, str]) -> None:
@@ -372,15 +266,6 @@ def concurrency(hubs: dict[str, dict[str, Any]], report: Path, env: dict[str, st
 
 # --- the run --------------------------------------------------------------------------------
 
-def project_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{ROOT / '.local' / 'bin'}:{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
-    env.setdefault("KUBECONFIG", str(ROOT / ".local" / "cluster" / "kubeconfig"))
-    env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
-    env.update({"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "SOPS_DISABLE_VERSION_CHECK": "1"})
-    return env
-
-
 def playbook(source: Path, forks: int) -> list[str]:
     return ["ansible-playbook", "-i", str(source), "playbooks/hub.yml", "--forks", str(forks)]
 
@@ -422,6 +307,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="measure the no-op re-run too (default: on)")
     parser.add_argument("--keep", action="store_true", help="keep the namespaces and the work directory")
     parser.add_argument("--report", type=Path, default=ROOT / "reports" / "bench.json")
+    parser.add_argument("--validate", action="store_true",
+                        help="measure playbooks/validate.yml instead (bench.py --validate --help)")
     args = parser.parse_args(argv)
     if args.hubs < 1:
         parser.error("--hubs must be at least 1")
@@ -440,6 +327,10 @@ def fleet_source(args: argparse.Namespace, work: Path, env: dict[str, str]) -> P
 
 
 def main(argv: list[str]) -> int:
+    if "--validate" in argv:  # the validation benchmark: no cluster, generated fleets of several sizes
+        import bench_validate
+
+        return bench_validate.main([arg for arg in argv if arg != "--validate"])
     args = parse_args(argv)
     env = project_env()
     args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -474,7 +365,7 @@ def main(argv: list[str]) -> int:
         if not args.keep:
             delete_namespaces(namespaces + base_namespaces, env)
     results = results_document(args, hubs, forks, runs, seen)
-    args.report.write_text(json.dumps(results, indent=2) + "\n")
+    write_report(args.report, results, keep=(VALIDATE_KEY,))
     print(summary_table(results))
     say(f"report: {args.report}")
     if not args.keep:
