@@ -65,7 +65,7 @@ class ActionModule(ActionBase):
         except RenderError as error:
             return {**result, "failed": True, "msg": str(error), **error.details}
         hub = rendering.model.hub.name
-        charts, problems = chart_problems(rendering, helm_resolver(str(args.get("helm") or "helm")))
+        charts, problems = chart_problems(rendering.model, helm_resolver(str(args.get("helm") or "helm")))
         # Read here, never passed as an argument (it may hold secrets), as hub_secret_values does.
         problems += values_problems(rendering, secrets_file=str(args.get("secrets_file") or ""),
                                     extra_values=self._templar.template(task_vars.get("secrets_extra_values") or {}),

@@ -32,11 +32,10 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values i
 ChartResolver = Callable[[Release], "Path | None"]
 
 
-def chart_problems(rendering: Rendering, resolve: ChartResolver) -> tuple[dict[str, str], list[str]]:
+def chart_problems(model: HubModel, resolve: ChartResolver) -> tuple[dict[str, str], list[str]]:
     """Where each release's chart is (an upstream one pulled into the chart cache by ``resolve``),
     the companion releases' by their variable (``hub_companion_releases[<i>]``), and a message for
     each chart version that cannot be fetched."""
-    model = rendering.model
     hub, found, problems = model.hub.name, {}, []
     releases = [(key, release, f"{RELEASE_PREFIXES[key]}_chart_version",
                  f"a version that {RELEASE_PREFIXES[key]}_chart_repo/_chart_ref has")

@@ -267,25 +267,31 @@ def _argument(message: str) -> str:
     return found["name"] if found else ""
 
 
-def registry_problems(report: HubReport, inputs: HubInputs) -> dict[str, Any] | None:
-    """The registry settings' problems added to ``report``; the registry definition (no password)
-    when they pass."""
+@dataclass(frozen=True)
+class RegistryOutcome:
+    """The registry settings' check: the definition (no password) when they pass, else the problems."""
+
+    definition: dict[str, Any] | None
+    problems: list[str]
+    warnings: list[str]
+
+
+def check_registry(inputs: HubInputs) -> RegistryOutcome:
+    """The registry role's ``registry_check`` on the hub's arguments (with the role's own wiring)."""
     args = inputs.registry_args or {}
     registry_type = args.get("type")
     if registry_type not in REGISTRY_TYPES:
-        report.add("registry", [f"hub '{inputs.host}': registry_type: '{registry_type or ''}' is not supported; "
-                                f"expected one of {', '.join(REGISTRY_TYPES)}"])
-        return None
+        return RegistryOutcome(None, [f"hub '{inputs.host}': registry_type: '{registry_type or ''}' is not supported; "
+                                      f"expected one of {', '.join(REGISTRY_TYPES)}"], [])
     context = RunContext(check_mode=True)
     try:
         checked = call_logic(registry_check.LOGIC, logic_params(registry_check.LOGIC, args), context)
     except ModuleFailure as failure:
         errors = failure.fields.get("errors")
         prefix = f"hub '{inputs.host}': invalid registry settings ({registry_type}): "
-        report.add("registry", [prefix + str(e) for e in errors] if isinstance(errors, list) else [failure.msg])
-        return None
-    report.warnings += context.warnings
-    return checked["definition"]
+        return RegistryOutcome(None, [prefix + str(e) for e in errors] if isinstance(errors, list) else [failure.msg],
+                               context.warnings)
+    return RegistryOutcome(checked["definition"], [], context.warnings)
 
 
 class ChartResolutions:
@@ -323,20 +329,28 @@ class _Hub:
     inputs: HubInputs
     report: HubReport
     model: HubModel | None = None
-    decrypter: HubDecrypter | None = None
+    registry: RegistryOutcome | None = None  # None: the hub builds no images
+    decrypter: HubDecrypter | None = None  # None: its final values are not checked
+
+    @property
+    def builds_images(self) -> bool:
+        return self.model.hub.image_building if self.model else self.inputs.builds_images
 
 
 def _first_pass(inputs: HubInputs, decryptions: Decryptions) -> _Hub:
-    """The hub model, and the decryptions its values check needs started (they run meanwhile)."""
+    """The hub model and the registry settings; when the final values can be checked, the
+    decryptions they need started (they run meanwhile). Problems are reported by ``_check_hub``."""
     hub = _Hub(inputs, HubReport(inputs.host, inputs.hub, inputs.cluster))
     try:
         hub.model = build_model(inputs.model_variables, base_dir=inputs.base_dir)
     except HubModelError as error:
         hub.report.add("hub model", error.errors)
-        return hub
-    hub.decrypter = HubDecrypter(decryptions, inputs.sops_binary, inputs.age_keyfile)
-    for path in _encrypted_files(hub.model, inputs):
-        hub.decrypter.start(path)
+    if hub.builds_images and inputs.registry_args is not None:
+        hub.registry = check_registry(inputs)
+    if hub.model is not None and (hub.registry is None or hub.registry.definition is not None):
+        hub.decrypter = HubDecrypter(decryptions, inputs.sops_binary, inputs.age_keyfile)
+        for path in _encrypted_files(hub.model, inputs):
+            hub.decrypter.start(path)
     return hub
 
 
@@ -358,19 +372,22 @@ def _check_hub(hub: _Hub, run: RunChecks, require_decrypt: bool) -> HubReport:
     for spec in inputs.specs:  # a variable the hub model named already is not named again
         report.add("arguments", [message for message in run.arguments.problems(inputs.host, spec)
                                  if _argument(message) not in reported])
-    builds_images = hub.model.hub.image_building if hub.model else inputs.builds_images
-    definition = registry_problems(report, inputs) if builds_images and inputs.registry_args is not None else None
+    if hub.registry is not None:
+        report.add("registry", hub.registry.problems)
+        report.warnings += hub.registry.warnings
     report.add("secrets", input_problems(inputs.hub, inputs.tokens, inputs.sops_config_path))
     leaked = run.leaks.find(inputs.guard_paths)[1]
     if leaked:
         report.add("leak guard", [leak_message(inputs.hub, leaked)])
-    if hub.model is None or hub.decrypter is None:
+    if hub.model is None:
         report.not_checked.append("charts and final values: the hub model has problems")
         return report
-    if builds_images and definition is None:
-        report.not_checked.append("charts and final values: the registry settings have problems")
+    report.add("charts", chart_problems(hub.model, run.charts)[1])
+    if hub.decrypter is None:
+        report.not_checked.append("final values: the registry settings have problems")
         return report
-    _check_values(hub, hub.model, hub.decrypter, definition or {}, run.charts)
+    definition = hub.registry.definition if hub.registry is not None else None
+    _check_values(hub, hub.model, hub.decrypter, definition or {})
     report.not_decryptable = list(hub.decrypter.unavailable)
     if report.not_decryptable and require_decrypt:
         report.add("secrets", [f"hub {inputs.hub!r}: secrets not decryptable here: {path}; expected a file one of "
@@ -378,15 +395,13 @@ def _check_hub(hub: _Hub, run: RunChecks, require_decrypt: bool) -> HubReport:
     return report
 
 
-def _check_values(hub: _Hub, model: HubModel, decrypter: HubDecrypter, definition: dict[str, Any],
-                  charts: ChartResolutions) -> None:
+def _check_values(hub: _Hub, model: HubModel, decrypter: HubDecrypter, definition: dict[str, Any]) -> None:
     inputs, report = hub.inputs, hub.report
     try:
         rendering = render_built(model, definition, base_dir=inputs.base_dir, decrypt_file=decrypter)
     except RenderError as error:
         report.add("values", [str(e) for e in error.details.get("errors") or [str(error)]])  # type: ignore[union-attr]
         return
-    report.add("charts", chart_problems(rendering, charts)[1])
     secrets_readable = not inputs.secrets_file or not Path(inputs.secrets_file).is_file() or \
         not is_sops_encrypted(inputs.secrets_file) or decrypter.readable(inputs.secrets_file)
     report.add("values", values_problems(rendering, secrets_file=inputs.secrets_file, extra_values=inputs.extra_values,
