@@ -287,6 +287,42 @@ def test_hub_yml_and_validate_yml_share_the_secrets_rules() -> None:
     assert "imagebuilding.hubs.hub_sealed_guard_paths" in variables
 
 
+# Catalog entries (tests/bad_inputs/catalog.yml) that only a rollout's validate play can catch: they
+# need the registry, the cluster or sops' encrypt rights (with a key that opens the file, which the
+# validate-only play reports as not decryptable here instead).
+ROLLOUT_ONLY = {"registry-unreachable": "a login to the registry", "kubeconfig-missing": "the cluster",
+                "kube-context-unknown": "the cluster", "sops-no-creation-rule": "sops encrypting the file",
+                "sops-key-missing": "a key that decrypts the file"}
+# Words of hub.yml's message that say the rollout stopped before changing anything.
+ROLLOUT_WORDS = ("nothing was changed",)
+
+
+def test_every_bad_input_the_rollout_refuses_is_named_in_one_run(tmp_path: Path) -> None:
+    """validate.yml, run once over every hub of the bad-input catalog, names each entry's problem as
+    hub.yml's validate play does (which needs a run per layer), but those only a rollout can check."""
+    from bad_inputs_support import SENTINEL, build_inventory, load_catalog
+
+    entries = [entry for entry in load_catalog() if not entry.inventory_files]  # those break every hub's run
+    inventory = build_inventory(tmp_path, entries)
+    report = tmp_path / "validate.json"
+    run = run_playbook("-i", str(inventory / "hosts.yml"), "playbooks/validate.yml", "-e", f"hub_validate_report={report}",
+                       env=project_env(ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp")))
+    assert run.rc != 0 and report.is_file(), run.output[-3000:]
+    hubs = {hub["host"]: hub for hub in json.loads(report.read_text())["hubs"]}
+    assert set(hubs) == {host for entry in entries for host in entry.hosts()} | {SENTINEL}
+    missed = {}
+    for entry in entries:
+        if entry.id in ROLLOUT_ONLY:
+            continue
+        text = "\n".join(problem["message"] for problem in hubs[entry.host]["problems"])
+        missing = [f for f in entry.fragments() if f not in text and f not in ROLLOUT_WORDS]
+        if missing:
+            missed[entry.id] = (missing, text[:300])
+    assert not missed, missed
+    keyless = next(entry for entry in entries if entry.id == "sops-key-missing")
+    assert hubs[keyless.host]["not_decryptable"], hubs[keyless.host]
+
+
 # ---------------------------------------------------------------------------------------
 # The pieces, without a playbook run
 # ---------------------------------------------------------------------------------------
