@@ -384,7 +384,7 @@ def _check_hub(hub: _Hub, run: RunChecks, require_decrypt: bool) -> HubReport:
         return report
     report.add("charts", chart_problems(hub.model, run.charts)[1])
     if hub.decrypter is None:
-        report.not_checked.append("final values: the registry settings have problems")
+        report.not_checked.append("final values (the companion releases' too): the registry settings have problems")
         return report
     definition = hub.registry.definition if hub.registry is not None else None
     _check_values(hub, hub.model, hub.decrypter, definition or {})
