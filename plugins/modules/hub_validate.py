@@ -16,10 +16,11 @@ description:
     (M(imagebuilding.hubs.hub_model)), the roles' argument specs, the registry settings
     (M(imagebuilding.hubs.registry_check), with the registry role's own arguments), the secrets role's
     inputs and leak guard (M(imagebuilding.hubs.sops_leak_guard)), the charts and the final values of every
-    release (M(imagebuilding.hubs.hub_preflight)).
-  - A check is left out only when one it depends on failed (the charts and final values need the hub model
-    and, for a hub that builds images, the registry settings); the result says so per hub. Every other check
-    runs, so one run lists every problem of every hub.
+    release and companion release (M(imagebuilding.hubs.hub_preflight)).
+  - A check is left out only when one it depends on failed (the charts need the hub model; the final values,
+    the companion releases' too, need the hub model and, for a hub that builds images, the registry settings);
+    the result says so per hub, and nothing is decrypted for values left unchecked. Every other check runs, so
+    one run lists every problem of every hub.
   - Changes nothing and needs no encrypt rights, no cluster and no registry. The hub's sops-encrypted
     C(hub_values_files) and its secret values file are decrypted in memory, each file once however many hubs
     list it, several sops processes at once. A file none of whose keys is available here (C(SOPS_AGE_KEY_FILE),
