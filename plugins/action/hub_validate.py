@@ -24,6 +24,7 @@ from typing import Any
 
 from ansible.errors import AnsibleError, AnsibleValueOmittedError
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
 from ansible_collections.imagebuilding.hubs.plugins.filter.hub_duplicates import hub_duplicates
@@ -52,12 +53,12 @@ REGISTRY_CHECK = "imagebuilding.hubs.registry_check"
 # that builds images): the roles' own validation of their validate entry points, and the hub roles'.
 SPECS = (("secrets", "validate"), ("binderhub_service", "main"), ("jupyterhub", "main"))
 REGISTRY_SPEC = ("registry", "validate")
-# "{{ name }}": read as the variable itself, without compiling Jinja (most of the roles' arguments).
 OMITTED = object()  # an argument templated to omit
+# "{{ name }}": read as the variable itself, without compiling Jinja (most of the roles' arguments).
 VARIABLE_REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 
 
-def registry_check_args(loader: Any) -> dict[str, Any]:  # noqa: ANN401 - Ansible's DataLoader
+def registry_check_args(loader: DataLoader) -> dict[str, Any]:
     """The arguments the registry role's validate entry point gives ``registry_check`` (templates)."""
     tasks = loader.load_from_file(str(ROLES_DIR / REGISTRY_TASKS), trusted_as_template=True) or []
     for task in tasks:
