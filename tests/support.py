@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,15 +23,32 @@ RECAP = re.compile(r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\
                    r"\s+failed=(?P<failed>\d+)", re.MULTILINE)
 
 
+COUNTERS = ("ok", "changed", "unreachable", "failed")
+
+
+class Recap(dict[str, dict[str, int]]):
+    """The PLAY RECAP's counters per host; a host it does not list ran no task: zeros."""
+
+    def __missing__(self, host: str) -> dict[str, int]:
+        return dict.fromkeys(COUNTERS, 0)
+
+
 @dataclass
 class PlaybookRun:
     rc: int
     output: str
 
     def recap(self) -> dict[str, dict[str, int]]:
-        """Per-host counters of the PLAY RECAP."""
-        return {m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
-                for m in RECAP.finditer(self.output)}
+        """Per-host counters of the PLAY RECAP. A hub skipped as unchanged since its last rollout
+        runs no task of its own, so the recap does not list it: it reads as all zeros."""
+        return Recap({m["host"]: {k: int(m[k]) for k in COUNTERS} for m in RECAP.finditer(self.output)})
+
+    def report_rows(self) -> list[dict[str, Any]]:
+        """The rows of the rollout report the run wrote (the ``report: <path>`` line the
+        hub_rollout_report callback prints last)."""
+        paths = re.findall(r"^report: (\S+)$", self.output, re.MULTILINE)
+        assert paths, self.output[-3000:]
+        return list(json.loads(Path(paths[-1]).read_text())["releases"])
 
     def changed(self) -> int:
         return sum(host["changed"] for host in self.recap().values())

@@ -1,5 +1,6 @@
 """The no-op fast paths on the demo hub `staging`: a hub unchanged since its last rollout is
-skipped after one task (no lock, registry, secrets or helm); a release whose values did not
+skipped after the one task that compares every selected hub (no check, lock, registry, secrets
+or helm of its own); a release whose values did not
 change runs no helm; one changed value upgrades its release; hub_force re-applies (helm
 upgrade runs); a revision made by hand, and check mode, are never skipped."""
 
@@ -16,7 +17,8 @@ from support import ROOT, SHARED_CHARTS, PlaybookRun, project_env, run_playbook
 
 INVENTORY = ROOT / "inventories" / "local"
 HELM_TASK = "imagebuilding.hubs.jupyterhub : Deploy the jupyterhub and dask-gateway releases"
-COMPARE_TASK = "Compare the hub with the state its last rollout recorded"
+COMPARE_TASK = "Compare every selected hub with the state its last rollout recorded"
+PREFLIGHT_TASK = "TASK [Check the hub's charts and the final values of its releases]"
 LOCK_TASK = "TASK [Take the hub's rollout lock]"
 
 
@@ -29,9 +31,9 @@ def deploy_staging(report: Path, *extra: str) -> tuple[PlaybookRun, dict[str, di
 
 
 def task_outcome(output: str, task: str, host: str) -> str:
-    """ok/changed/skipping/failed of one host's task, from the default callback's output."""
+    """ok/changed/skipping/failed of one host's task (delegated or not), from the default callback's output."""
     section = output.split(f"TASK [{task}]", 1)[1].split("TASK [", 1)[0]
-    match = re.search(rf"^(ok|changed|skipping|failed|fatal): \[{host}\]", section, re.MULTILINE)
+    match = re.search(rf"^(ok|changed|skipping|failed|fatal): \[{host}(?: -> [^\]]+)?\]", section, re.MULTILINE)
     assert match, section
     return match[1]
 
@@ -47,7 +49,8 @@ def converged(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def test_unchanged_hub_is_skipped_after_one_task(converged: Path) -> None:
     run, rows = deploy_staging(converged)
     assert task_outcome(run.output, COMPARE_TASK, "staging") == "ok"
-    # Nothing after the comparison ran for the hub: no lock, no roles, no helm.
+    # Nothing after the comparison ran for the hub: no checks, no lock, no roles, no helm.
+    assert PREFLIGHT_TASK not in run.output, run.output[-4000:]
     assert LOCK_TASK not in run.output and f"TASK [{HELM_TASK}]" not in run.output, run.output[-4000:]
     assert rows["jupyterhub"]["helm"] == [] and rows["binderhub-service"]["helm"] == [], rows
     assert rows["jupyterhub"]["status"] == "unchanged"

@@ -1,20 +1,24 @@
 """Action plugin ``hub_rollout_state``: skip a hub that is exactly as its last rollout left it,
 and record that state after a complete rollout (``plugin_utils/hub_state.py``).
 
-``state: compared`` (first task of a hub in hub.yml): digests the hub's inputs, runs the
-sops leak guard over the hub's guard paths (as the secrets role does), and reads the
-hub's state record, helm's release metadata and its Deployments and DaemonSets. The fact
-``hub_rollout_unchanged`` is true only when inputs, deployed revisions and health are all
-as recorded; then the fact ``hub_rollout_releases`` carries the report's rows. Check mode,
-``hub_force`` and the rotate switches never skip; a cluster that cannot be read never
-skips either (the rollout then says what is wrong).
+``state: compared`` (one task for every selected hub in hub.yml, ``hosts``): for each hub, digests
+its inputs, runs the sops leak guard over its guard paths (as the secrets role does; each
+directory read once for all hubs), and reads its state record, helm's release metadata and its
+Deployments and DaemonSets (``plugin_utils/hub_state_reads.py``, a few hubs at once). A hub is
+unchanged only when inputs, deployed revisions and health are all as recorded; the fact
+``hub_rollout_compared`` maps each host to ``{hub, namespace, cluster, unchanged, reason}`` and,
+for an unchanged hub, ``releases``, the report's rows; a hub whose cluster connection cannot be
+used (``cluster_kubeconfig``, ``cluster_kube_context``) has ``problems``, which stop it. Check mode, ``hub_force``, the rotate
+switches, a secret-named file without sops metadata, a problem of the hub's fleet entry and a
+cluster that cannot be read never skip: the hub goes on to validation, which says what is wrong.
 
 ``state: recorded`` (last task of a hub's rollout): writes the record from the inputs and
 this run's ``hub_rollout_releases`` when it is missing or differs (``changed`` then); check
 mode writes nothing and says whether a real run would.
 
-Paths the roles derive (the secret values file, the leak guard's paths) are templated
-from the hub roles' own defaults and the secrets role's vars, so they are the roles' paths.
+A hub's variables are its host's (``hostvars``, not the task's: the same in every play) with
+the hub roles' defaults under them and the secrets role's vars over them, so the paths the
+roles derive (the secret values file, the leak guard's paths) are the roles' paths.
 """
 
 from __future__ import annotations
@@ -26,9 +30,7 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import find_leaks, leak_message
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import deployed_revisions
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads, release_pending
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import LeakScan
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import (
     companion_chart_directories,
@@ -46,12 +48,11 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state impor
     inputs_digest,
     record_body,
     recorded_releases,
-    releases_elsewhere,
     rerun_switches,
     same_record,
     unchanged_rows,
-    why_not_skipped,
 )
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_state_reads import StateQuestion, reasons
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_api import HTTPError, Kube, KubeConfigError, KubeError, path
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.kube_auth import ARGS as KUBE_ARGS
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_layers import role_layer
@@ -71,7 +72,13 @@ FILES = {
     "registry_terraform_state_file": "{{ registry_terraform_state_file }}",
 }
 HTPASSWD = ("{{ registry_htpasswd_file }}", "{{ registry_username or (hub_name | default(inventory_hostname)) }}")
-ARGS = ("state", "namespace", "hub", "cluster")
+ARGS = ("state", "namespace", "hub", "cluster", "hosts")
+# A hub's name, namespace and cluster, and the cluster connection of each hub of O(hosts), as
+# playbooks/hub.yml derives them.
+HUB = "{{ hub_name | default(inventory_hostname) }}"
+NAMESPACE = "{{ hub_namespace | default(hub_name | default(inventory_hostname), true) }}"
+CLUSTER = "{{ cluster_name | default('') }}"
+ACCESS = {"kubeconfig": "{{ cluster_kubeconfig | default('') }}", "kube_context": "{{ cluster_kube_context | default('') }}"}
 
 
 def chart_directories(variables: dict[str, Any], base: str) -> dict[str, str]:
@@ -141,109 +148,121 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         args = {key: self._task.args.get(key) for key in ARGS}
-        hub = str(args["hub"] or task_vars.get("inventory_hostname"))
-        defaults = role_layer(self._loader, ROLE_FILES)
-        role_templar = self._templar.copy_with_new_env(
-            available_variables={**defaults, **task_vars, **role_layer(self._loader, ROLE_VARS)})
+        self._layers = (role_layer(self._loader, ROLE_FILES), role_layer(self._loader, ROLE_VARS))
+        me = str(task_vars.get("inventory_hostname"))
+        if args["state"] == "compared":
+            given = self._templar.template(args["hosts"])
+            hosts = [str(host) for host in given] if given is not None else [me]
+            return {**result, **self._compare(hosts, task_vars)}
+        templar, variables = self._host(task_vars, me)
+        hub = str(args["hub"] or me)
         if args["state"] == "inputs":
-            return {**result, **self._inputs(task_vars, defaults, role_templar)}
-        if args["state"] == "recorded":
-            return {**result, **self._record(args, hub, self._digest(task_vars, defaults, role_templar), task_vars)}
-        leaks = find_leaks([str(p) for p in _template(role_templar, "{{ _secrets_guard_paths }}")])[1]
-        if leaks:
-            return {**result, "failed": True, "leaks": leaks, "msg": leak_message(hub, leaks)}
-        return {**result, **self._compare(args, hub, task_vars, defaults, role_templar)}
+            return {**result, **self._inputs(variables, templar)}
+        return {**result, **self._record(args, hub, self._digest(variables, templar, code_digest(ROOT)), task_vars)}
 
-    def _input_files(self, task_vars: dict[str, Any], variables: dict[str, Any],
-                     role_templar: Templar) -> dict[str, str]:
+    def _host(self, task_vars: dict[str, Any], host: str) -> tuple[Templar, dict[str, Any]]:
+        """A templar over ``host``'s variables as the hub roles see them, and those variables
+        (the roles' defaults under the host's, the secrets role's vars over them)."""
+        defaults, role_vars = self._layers
+        layered = {**defaults, **task_vars["hostvars"].raw_get(host)}
+        templar = self._templar.copy_with_new_env(available_variables={**layered, **role_vars})
+        return templar, layered
+
+    def _input_files(self, variables: dict[str, Any], templar: Templar) -> dict[str, str]:
         """Input name -> the path of each file the hub's rollout depends on ('' when unset)."""
-        files = {name: str(_template(role_templar, expression) or "") for name, expression in FILES.items()}
-        base = str(task_vars.get("inventory_dir") or Path.cwd())
+        files = {name: str(_template(templar, expression) or "") for name, expression in FILES.items()}
+        base = str(variables.get("inventory_dir") or Path.cwd())
         for index, item in enumerate(variables.get("hub_values_files") or []):
             files[f"hub_values_files[{index}]"] = str(Path(base) / str(item))
         files.update(companion_values_file_paths(variables, base))
-        files["registry_htpasswd_file"] = str(_template(role_templar, HTPASSWD[0]) or "")
+        files["registry_htpasswd_file"] = str(_template(templar, HTPASSWD[0]) or "")
         return files
 
-    def _variables(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
-        layered = {**defaults, **task_vars}
-        return {name: role_templar.template(layered[name]) for name in input_variables(layered)}
+    @staticmethod
+    def _variables(layered: dict[str, Any], templar: Templar) -> dict[str, Any]:
+        return {name: templar.template(layered[name]) for name in input_variables(layered)}
 
-    def _digest(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> str:
-        variables = self._variables(task_vars, defaults, role_templar)
-        paths = self._input_files(task_vars, variables, role_templar)
+    def _digest(self, layered: dict[str, Any], templar: Templar, code: str) -> str:
+        variables = self._variables(layered, templar)
+        paths = self._input_files(variables | {"inventory_dir": layered.get("inventory_dir")}, templar)
         htpasswd_file = paths.pop("registry_htpasswd_file")
         files = {name: file_digest(path) for name, path in paths.items()}
-        user = str(_template(role_templar, HTPASSWD[1]) or "")
+        user = str(_template(templar, HTPASSWD[1]) or "")
         files["registry_htpasswd_entry"] = htpasswd_entry_digest(htpasswd_file, user)
-        files.update(chart_directories_digests(variables, str(task_vars.get("inventory_dir") or Path.cwd())))
-        return inputs_digest(variables, files, code_digest(ROOT))
+        files.update(chart_directories_digests(variables, str(layered.get("inventory_dir") or Path.cwd())))
+        return inputs_digest(variables, files, code)
 
-    def _inputs(self, task_vars: dict[str, Any], defaults: dict[str, Any], role_templar: Templar) -> dict[str, Any]:
+    def _inputs(self, layered: dict[str, Any], templar: Templar) -> dict[str, Any]:
         """The files a rollout of the hub depends on: those its digest covers, the chart
         directories it deploys from, the inventory's variable files of the hub and its groups, and
         the files that define it (``source_paths``)."""
-        variables = self._variables(task_vars, defaults, role_templar)
-        files = [path for path in self._input_files(task_vars, variables, role_templar).values() if path]
-        secrets = sops_config(str(_template(role_templar, "{{ secrets_sops_config_path }}") or ""),
-                              str(_template(role_templar, "{{ secrets_dir }}") or ""))
-        files += source_paths(task_vars, secrets)
-        base = str(task_vars.get("inventory_dir") or Path.cwd())
+        variables = self._variables(layered, templar) | {"inventory_dir": layered.get("inventory_dir")}
+        files = [path for path in self._input_files(variables, templar).values() if path]
+        secrets = sops_config(str(_template(templar, "{{ secrets_sops_config_path }}") or ""),
+                              str(_template(templar, "{{ secrets_dir }}") or ""))
+        files += source_paths(layered, secrets)
+        base = str(layered.get("inventory_dir") or Path.cwd())
         charts = chart_directories(variables, base)
-        inventory = inventory_variable_paths(base, str(task_vars.get("inventory_hostname")),
-                                             ["all", *(task_vars.get("group_names") or [])])
+        inventory = inventory_variable_paths(base, str(layered.get("inventory_hostname")),
+                                             ["all", *(layered.get("group_names") or [])])
         return {"changed": False, "files": sorted({str(Path(p).resolve()) for p in files}),
                 "directories": sorted({str(Path(p).resolve()) for p in [*charts.values(), *inventory]})}
 
     def _kube(self) -> Kube:
         return Kube.from_args(self._task.args)
 
-    def _compare(self, args: dict[str, Any], hub: str, task_vars: dict[str, Any], defaults: dict[str, Any],
-                 role_templar: Templar) -> dict[str, Any]:
-        started = time.time()
-        switches = rerun_switches({name: self._templar.template(task_vars[name]) for name in RERUN_SWITCHES
-                                   if name in task_vars})
-        reason = ""
+    def _local_reason(self, layered: dict[str, Any], templar: Templar, leaks: LeakScan) -> str:
+        """Why the hub is rolled out whatever its cluster says ('' when nothing here says so)."""
         if self._task.check_mode:
-            reason = "check mode reads every release"
-        elif switches:
-            reason = f"{', '.join(switches)} asks for a rollout"
-        record: dict[str, Any] | None = None
-        if not reason:
-            try:
-                reason, record = self._cluster_reason(args, self._digest(task_vars, defaults, role_templar))
-            except KubeConfigError as error:  # no rollout can reach the cluster: say so before anything
-                return {"failed": True, "msg": f"hub {hub}: {error}"}
-            except (KubeError, HTTPError, OSError) as error:
-                reason = f"its cluster could not be read ({error.__class__.__name__})"
-        unchanged = not reason
-        facts: dict[str, Any] = {"hub_rollout_unchanged": unchanged}
-        if unchanged:
-            facts["hub_rollout_releases"] = unchanged_rows(hub, str(args["cluster"] or ""), str(args["namespace"]),
-                                                           recorded_releases(record), started)
-        message = (f"hub {hub}: unchanged since its last rollout, skipped" if unchanged
-                   else f"hub {hub}: to be rolled out: {reason}")
-        return {"changed": False, "unchanged": unchanged, "reason": reason, "msg": message, "ansible_facts": facts}
+            return "check mode reads every release"
+        if switches := rerun_switches({name: templar.template(layered[name]) for name in RERUN_SWITCHES
+                                       if name in layered}):
+            return f"{', '.join(switches)} asks for a rollout"
+        if layered.get("fleet_problems"):
+            return "its entry in the fleet's files has problems"
+        if leaked := leaks.find([str(p) for p in _template(templar, "{{ _secrets_guard_paths }}")])[1]:
+            return f"secret-named file(s) without sops metadata: {', '.join(leaked)}"
+        return ""
 
-    def _cluster_reason(self, args: dict[str, Any], digest: str) -> tuple[str, dict[str, Any] | None]:
-        kube, namespace = self._kube(), str(args["namespace"])
-        record = kube.get_or_none(path("v1", "secrets", namespace, STATE_SECRET))
-        if record is None:
-            return why_not_skipped(None, digest, {}, [], []), None
-        deployed, pending = deployed_revisions(kube.metadata(path("v1", "secrets", namespace), labelSelector="owner=helm"))
-        # Companion releases of namespaces of their own: only those the record lists are the hub's.
-        elsewhere = releases_elsewhere(record, namespace)
-        for where, names in elsewhere.items():
-            there, stuck = deployed_revisions(kube.metadata(path("v1", "secrets", where), labelSelector="owner=helm"))
-            deployed.update({name: revision for name, revision in there.items() if name in names})
-            pending += [name for name in stuck if name in names]
-        reason = why_not_skipped(record, digest, deployed, pending, [])
-        if not reason:
-            not_rolled_out = pending_workloads(kube, namespace) + [
-                line for where, names in elsewhere.items() for name in names
-                for lines in release_pending(kube, where, name, ("deployment", "daemonset")).values() for line in lines]
-            reason = why_not_skipped(record, digest, deployed, pending, not_rolled_out)
-        return reason, record
+    def _cluster(self, templar: Templar, clients: dict[tuple[str, str], Kube | str]) -> Kube | str:
+        """The client of the hub's cluster (one per connection), or why it cannot be made."""
+        access = {name: str(_template(templar, expression) or "") for name, expression in ACCESS.items()}
+        key = (access["kubeconfig"], access["kube_context"])
+        if key not in clients:
+            given = {name: value for name, value in self._task.args.items() if name in KUBE_ARGS and name not in ACCESS}
+            try:
+                clients[key] = Kube.from_args({**given, **{name: value for name, value in access.items() if value}})
+            except KubeConfigError as error:
+                clients[key] = str(error)
+        return clients[key]
+
+    def _compare(self, hosts: list[str], task_vars: dict[str, Any]) -> dict[str, Any]:
+        started, code, leaks = time.time(), code_digest(ROOT), LeakScan()
+        clients: dict[tuple[str, str], Kube | str] = {}
+        compared: dict[str, dict[str, Any]] = {}
+        questions = []
+        for host in hosts:
+            templar, layered = self._host(task_vars, host)
+            entry = compared[host] = {"hub": str(_template(templar, HUB)), "namespace": str(_template(templar, NAMESPACE)),
+                                      "cluster": str(_template(templar, CLUSTER)), "unchanged": False, "reason": ""}
+            entry["reason"] = self._local_reason(layered, templar, leaks)
+            if not entry["reason"]:
+                kube = self._cluster(templar, clients)
+                if isinstance(kube, str):  # no rollout can reach the cluster: the playbook stops the hub
+                    entry.update(reason="its cluster cannot be reached as configured", problems=[f"hub {entry['hub']}: {kube}"])
+                else:
+                    questions.append(StateQuestion(host, entry["namespace"], self._digest(layered, templar, code), kube))
+        for host, (reason, record) in reasons(questions).items():
+            entry = compared[host]
+            entry.update(reason=reason, unchanged=not reason)
+            if not reason:
+                entry["releases"] = unchanged_rows(entry["hub"], entry["cluster"], entry["namespace"],
+                                                   recorded_releases(record), started)
+        unchanged = [host for host, entry in compared.items() if entry["unchanged"]]
+        lines = [f"hub {entry['hub']}: " + ("unchanged since its last rollout, skipped" if entry["unchanged"]
+                                            else f"to be rolled out: {entry['reason']}") for entry in compared.values()]
+        return {"changed": False, "unchanged": unchanged, "hubs": lines, "ansible_facts": {"hub_rollout_compared": compared},
+                "msg": f"{len(unchanged)} of {len(compared)} hub(s) unchanged since their last rollout (skipped)"}
 
     def _record(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:
         """Write the record when it is missing or says something else: ``changed`` then (in check mode:

@@ -1,8 +1,9 @@
 """Callback ``hub_rollout_report``: one table of the run's releases, and reports/rollout.json.
 
 The hub roles' ``hub_release`` tasks append each release's outcome to the host fact
-``hub_rollout_releases``; this callback collects those facts from the task results, adds
-hubs that failed before recording anything (with their error's first line), and at the end
+``hub_rollout_releases`` (``hub_rollout_state``'s comparison of every hub, in the fact
+``hub_rollout_compared``, the rows of the hubs it skips); this callback collects those facts
+from the task results, adds hubs that failed before recording anything (with their error's first line), and at the end
 of a ``playbooks/hub.yml`` run prints one table — hub, cluster, release, chart version,
 revision before -> after, status, duration — and writes it as JSON. No values, only what
 the records hold. While tasks run, it prints a ``[progress]`` line for those running long.
@@ -207,9 +208,15 @@ class CallbackModule(CallbackBase):
         self._last[name] = time.time()
         if self._progress is not None:
             self._progress.finished(name)
-        releases = (result.result.get("ansible_facts") or {}).get("hub_rollout_releases")
+        facts = result.result.get("ansible_facts") or {}
+        releases = facts.get("hub_rollout_releases")
         if isinstance(releases, list):
             self._releases[name] = releases
+        # hub_rollout_state's comparison of every selected hub: the rows of those it skips.
+        for host, entry in (facts.get("hub_rollout_compared") or {}).items():
+            if isinstance(entry, dict) and entry.get("unchanged"):
+                self._releases[host] = list(entry.get("releases") or [])
+                self._clusters.setdefault(host, str(entry.get("cluster", "")))
         smoke = result.result.get("hub_smoke")
         if isinstance(smoke, dict):
             self._smoke[name] = smoke

@@ -37,20 +37,23 @@ def _failed_hub(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> dict[st
 
 def hub_rollout_plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]],
                      max_parallel: int = 5, max_fail_percentage: int = 100,
-                     active: Iterable[str] | None = None) -> dict[str, object]:
-    """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys;
-    hubs skipped as unchanged since their last rollout (``hub_rollout_unchanged``) are left out. Of
-    ``hosts``, those not ``active`` (failed validation) are not deployed: they are listed as ``failed``
-    and kept in ``hubs``, so that a canary that failed validation stops its cluster's production hubs."""
+                     active: Iterable[str] | None = None,
+                     compared: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, object]:
+    """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys.
+    Of ``hosts``, those not ``active`` are not deployed: a hub skipped as unchanged since its last
+    rollout (``compared``, the fact ``hub_rollout_compared`` of ``hub_rollout_state``) is left out;
+    the others failed validation: they are listed as ``failed`` and kept in ``hubs``, so that a
+    canary that failed validation stops its cluster's production hubs."""
     hosts = list(hosts)
     active = set(hosts if active is None else active)
+    skipped = {host for host, entry in (compared or {}).items() if entry.get("unchanged")}
     hubs, failed = [], []
     for host in hosts:
         if host not in active:
-            if not hostvars[host].get("hub_rollout_unchanged", False) and (hub := _failed_hub(host, hostvars)):
+            if host not in skipped and (hub := _failed_hub(host, hostvars)):
                 failed.append(host)
                 hubs.append(hub)
-        elif not hostvars[host].get("hub_rollout_unchanged", False):
+        else:
             hubs.append({**_hub(host, hostvars),
                          "max_parallel": int(hostvars[host].get("cluster_max_parallel_deploys", max_parallel))})
     plan = rollout_plan([hub for hub in hubs if hub["host"] not in failed], int(max_parallel), int(max_fail_percentage))

@@ -13,12 +13,18 @@ description:
     C(binderhub_service_*) variables, its own files, its line of the registry's htpasswd
     file and the toolkit's code) and the revisions of its releases, kept in the Secret
     C(imagebuilding-hubs-rollout-state) of the hub's namespace.
-  - O(state=compared) sets the fact C(hub_rollout_unchanged) to true when the inputs digest
-    and the deployed revisions are the recorded ones, no release is pending and every
-    Deployment and DaemonSet has rolled out; then the fact C(hub_rollout_releases) holds
-    the report's rows. It runs the sops leak guard over the hub's guard paths first and fails
-    naming any secret-named file without sops metadata. Check mode, C(hub_force),
-    C(registry_rotate), C(secrets_rotate_tokens) and C(secrets_force_reencrypt) never skip.
+  - O(state=compared) compares every hub of O(hosts) in one task (run it once, with
+    C(run_once) and C(delegate_facts) to C(localhost)) and sets the fact C(hub_rollout_compared),
+    host -> C({hub, namespace, cluster, unchanged, reason}). A hub is C(unchanged) when its inputs
+    digest and its deployed revisions are the recorded ones, no release is pending and every
+    Deployment and DaemonSet has rolled out; then its C(releases) are the report's rows. Check
+    mode, C(hub_force), C(registry_rotate), C(secrets_rotate_tokens), C(secrets_force_reencrypt),
+    a secret-named file without sops metadata under the hub's leak guard paths, a problem of its
+    fleet entry (C(fleet_problems)) and a cluster that cannot be read never count as unchanged.
+  - Each hub of O(hosts) is read with its own variables (C(hostvars)), its namespace is
+    C(hub_namespace) (default C(hub_name), else the host's name), and its cluster is reached with
+    its C(cluster_kubeconfig) and C(cluster_kube_context); the other connection options apply to every hub.
+    A hub whose connection cannot be used has C(problems), the messages naming it, for the playbook to stop it.
   - O(state=recorded) writes the record after a complete rollout, from the inputs and the
     fact C(hub_rollout_releases) of this run, when there is none or it says something else
     (then C(changed)). Check mode records nothing and reports whether a real run would.
@@ -40,10 +46,14 @@ options:
     type: str
     choices: [compared, recorded, inputs]
     required: true
+  hosts:
+    description:
+      - O(state=compared) - the hubs to compare (inventory host names); the task's host when omitted.
+    type: list
+    elements: str
   namespace:
-    description: The hub's namespace.
+    description: The hub's namespace (O(state=recorded)).
     type: str
-    required: true
   hub:
     description: The hub's name, for messages and the report.
     type: str
@@ -61,21 +71,35 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Compare the hub with the state its last rollout recorded
+- name: Compare every selected hub with the state its last rollout recorded
   imagebuilding.hubs.hub_rollout_state:
     state: compared
+    hosts: "{{ ansible_play_hosts }}"
+  run_once: true
+  delegate_to: localhost
+  delegate_facts: true
+
+- name: Skip the hub, unchanged since its last rollout
+  ansible.builtin.meta: end_host
+  when: hostvars['localhost']['hub_rollout_compared'][inventory_hostname]['unchanged'] | default(false)
+
+- name: Record the hub's rollout state, for the next run to compare with
+  imagebuilding.hubs.hub_rollout_state:
+    state: recorded
     namespace: research
 """
 
 RETURN = r"""
 unchanged:
-  description: Whether the hub is skipped (state=compared).
+  description: The hosts whose hubs are unchanged since their last rollout (state=compared).
   returned: when compared
-  type: bool
-reason:
-  description: Why the hub is rolled out ('' when skipped).
+  type: list
+  elements: str
+hubs:
+  description: A line per hub - unchanged and skipped, or why it is rolled out (state=compared).
   returned: when compared
-  type: str
+  type: list
+  elements: str
 files:
   description: The files the hub's rollout depends on (absolute paths).
   returned: when state=inputs

@@ -34,7 +34,7 @@ PREFIXES = ("hub_", "cluster_", "registry_", "secrets_", "jupyterhub_", "binderh
 RERUN_SWITCHES = ("hub_force", "registry_rotate", "secrets_rotate_tokens", "secrets_force_reencrypt")
 # Facts the roles and the playbook set during a run (not inputs), and the switches above.
 NOT_INPUTS = frozenset({*RERUN_SWITCHES, "registry_definition", "secrets_values_file", "hub_rollout_releases",
-                        "hub_rollout_unchanged", "hub_rollout_plan", "hub_rollout_strict", "hub_status_rows",
+                        "hub_rollout_compared", "hub_rollout_plan", "hub_rollout_strict", "hub_status_rows",
                         "hub_validate_report", "hub_validate_require_decrypt",
                         # how the rollout takes the hub over, not what it deploys
                         "hub_takeover_release"})

@@ -41,7 +41,7 @@ ROLE_ONLY_VARIABLES = ("jupyterhub_helm_timeout", "binderhub_service_helm_timeou
                        # Rollouts: re-apply unchanged releases, health check timeout, the report's fact,
                        # waves, and how long a rollout lock left behind stays valid.
                        "hub_force", "hub_health_timeout", "hub_rollout_releases", "hub_rollout_plan",
-                       "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_unchanged",
+                       "hub_rollout_max_fail_percentage", "hub_rollout_lock_seconds", "hub_rollout_compared",
                        # Stop every hub when one fails validation.
                        "hub_rollout_strict",
                        # Take the hub over from the incumbent's release (plugins/action/hub_takeover.py).
