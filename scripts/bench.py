@@ -25,7 +25,9 @@ helm's release records (``createdAt``/``modifiedAt`` of each revision) and from 
 toolkit's own rollout records. Namespaces made by the bench are deleted afterwards unless
 ``--keep``. Needs ``make cluster-up`` and ``eval "$(make -s env)"`` (``make bench`` does both).
 The figures go to reports/bench.json beside those of ``--validate`` (``make bench-validate``),
-which are kept.
+which are kept; a run with ``--no-baseline`` (a fleet at scale: ``make bench HUBS=300
+BENCH_ARGS=--no-baseline`` measures the no-op run of 300 deployed hubs) goes to its ``scale``
+section under its number of hubs, and the ratios of the last run with the baseline stay.
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ from bench_measure import (
     ROOT,
     Measured,
     local_age_recipient,
+    merge_section,
     project_env,
+    read_section,
     run_measured,
     say,
     write_report,
@@ -63,6 +67,9 @@ SHARED_CHARTS = ROOT.parent / "shared" / "charts"
 RELEASE_ORDER = ("binderhub-service", "jupyterhub", "dask-gateway")  # the order the hub roles deploy
 # The section of reports/bench.json that scripts/bench_validate.py writes (kept by this mode).
 VALIDATE_KEY = "validate"
+# Runs without the baseline (a fleet at scale, e.g. the no-op run of 300 deployed hubs) go to
+# this section, per number of hubs, beside the ratios of the run with the baseline.
+SCALE_KEY = "scale"
 
 
 # --- the fleet under test -----------------------------------------------------------------
@@ -365,7 +372,10 @@ def main(argv: list[str]) -> int:
         if not args.keep:
             delete_namespaces(namespaces + base_namespaces, env)
     results = results_document(args, hubs, forks, runs, seen)
-    write_report(args.report, results, keep=(VALIDATE_KEY,))
+    if args.baseline:
+        write_report(args.report, results, keep=(VALIDATE_KEY, SCALE_KEY))
+    else:
+        merge_section(args.report, SCALE_KEY, {**read_section(args.report, SCALE_KEY), str(len(hubs)): results})
     print(summary_table(results))
     say(f"report: {args.report}")
     if not args.keep:
@@ -401,7 +411,7 @@ def results_document(args: argparse.Namespace, hubs: dict[str, Any], forks: int,
         "noop_ratio": ratio(noop, rerun),
         "noop_ratio_vs_baseline_install": ratio(noop, base),
         # the toolkit's own cost per hub: a run with no helm upgrade to do, divided by the hubs
-        "overhead_per_hub_s": round(noop.seconds / len(hubs), 2) if noop else None,
+        "overhead_per_hub_s": round(noop.seconds / len(hubs), 3) if noop else None,
         "extra_per_hub_vs_baseline_s": round((full.seconds - base.seconds) / len(hubs), 2) if full and base else None,
         "peak_rss_mb": max((r.peak_rss_mb for r in runs.values()), default=0.0),
         # RSS summed over the tree counts the pages the forked workers share once per process (an

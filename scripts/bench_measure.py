@@ -159,6 +159,16 @@ def write_report(path: Path, update: dict[str, Any], keep: tuple[str, ...] = ())
     path.write_text(json.dumps({**update, **kept}, indent=2) + "\n")
 
 
+def read_section(path: Path, key: str) -> dict[str, Any]:
+    """One section of the JSON report at ``path`` ({} when there is none or it is unreadable)."""
+    try:
+        current = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    section = current.get(key) if isinstance(current, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
 def merge_section(path: Path, key: str, value: object) -> None:
     """Set one key of the JSON report at ``path``, keeping every other (another mode's figures)."""
     try:
