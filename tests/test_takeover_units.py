@@ -4,6 +4,7 @@ each object's fate, the refusals, the marks and the check mode's stand-ins
 
 from __future__ import annotations
 
+import pytest
 from ansible_collections.imagebuilding.hubs.plugins.action.hub_release import this_run
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_helm import ReleaseRef, diff_command, dry_run_command
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_takeover import (
@@ -14,6 +15,7 @@ from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.release_takeove
     MARK_ANNOTATION,
     RECREATED,
     RELEASE_NAME_ANNOTATION,
+    Fate,
     ManifestObject,
     Takeover,
     foreign,
@@ -128,9 +130,10 @@ TAKEOVER = Takeover(HUB, HUB, HUB, "basehub", "0.3.0", 7,
                     {"jupyterhub": HUB, "binderhub-service": f"{HUB}-binderhub"})
 
 
-def fates() -> dict[str, tuple[str, str]]:
-    return {f"{f.obj.kind} {f.obj.name}": (f.fate, f.release)
-            for f in plan(TAKEOVER, manifest_objects(OLD, HUB), manifest_objects(NEW, HUB))}
+@pytest.fixture
+def planned() -> list[Fate]:
+    """The takeover's plan of the umbrella release OLD into the hub's releases (NEW for jupyterhub)."""
+    return plan(TAKEOVER, manifest_objects(OLD, HUB), manifest_objects(NEW, HUB))
 
 
 def test_a_manifest_is_read_object_by_object_with_its_template_and_namespace() -> None:
@@ -156,8 +159,8 @@ def test_the_chart_that_rendered_an_object_is_the_innermost_the_hub_deploys() ->
     assert ManifestObject("v1", "Secret", "x", HUB, "jupyterhub/templates/charts/x.yaml").chart(charts) == "jupyterhub"
 
 
-def test_each_object_of_the_umbrella_gets_its_fate() -> None:
-    assert fates() == {
+def test_each_object_of_the_umbrella_gets_its_fate(planned: list[Fate]) -> None:
+    assert {f"{f.obj.kind} {f.obj.name}": (f.fate, f.release) for f in planned} == {
         "PersistentVolumeClaim hub-db-dir": (ADOPTED, HUB),  # the hub database: the same object
         "Deployment hub": (ADOPTED, HUB),
         "PodDisruptionBudget hub": (ADOPTED, HUB),
@@ -169,7 +172,7 @@ def test_each_object_of_the_umbrella_gets_its_fate() -> None:
         f"Namespace {HUB}": (KEPT, ""),
         "Service exporter": (DELETED, ""),  # a subchart the hub deploys no release of
     }
-    assert problems(TAKEOVER, plan(TAKEOVER, manifest_objects(OLD, HUB), manifest_objects(NEW, HUB))) == []
+    assert problems(TAKEOVER, planned) == []
 
 
 def test_a_takeover_that_would_leave_the_hub_database_behind_is_refused() -> None:
@@ -181,14 +184,14 @@ def test_a_takeover_that_would_leave_the_hub_database_behind_is_refused() -> Non
     assert "Nothing was changed" in refused[0] and f"helm get values {HUB} -n {HUB}" in refused[0]
 
 
-def test_what_is_kept_is_marked_keep_and_a_claim_for_another_release_named_for_it() -> None:
-    planned = {f.obj.name: f for f in plan(TAKEOVER, manifest_objects(OLD, HUB), manifest_objects(NEW, HUB))}
-    assert keep_patch(TAKEOVER, planned["home-nfs"]) == {
+def test_what_is_kept_is_marked_keep_and_a_claim_for_another_release_named_for_it(planned: list[Fate]) -> None:
+    by_name = {f.obj.name: f for f in planned}
+    assert keep_patch(TAKEOVER, by_name["home-nfs"]) == {
         "metadata": {"annotations": {KEEP_ANNOTATION: "keep", MARK_ANNOTATION: HUB}}}
-    assert keep_patch(TAKEOVER, planned["build-cache"])["metadata"]["annotations"][RELEASE_NAME_ANNOTATION] == \
+    assert keep_patch(TAKEOVER, by_name["build-cache"])["metadata"]["annotations"][RELEASE_NAME_ANNOTATION] == \
         f"{HUB}-binderhub"
     for name in ("hub-db-dir", "binderhub", f"{HUB}-custom", "kept-by-the-chart"):  # adopted, recreated, deleted,
-        assert keep_patch(TAKEOVER, planned[name]) is None, name  # or already kept by the chart
+        assert keep_patch(TAKEOVER, by_name[name]) is None, name  # or already kept by the chart
 
 
 def test_a_leftover_is_deleted_only_when_it_is_still_the_old_releases_and_deletable() -> None:
