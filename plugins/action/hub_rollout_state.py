@@ -6,11 +6,14 @@ its inputs, runs the sops leak guard over its guard paths (as the secrets role d
 directory read once for all hubs), and reads its state record, helm's release metadata and its
 Deployments and DaemonSets (``plugin_utils/hub_state_reads.py``, a few hubs at once). A hub is
 unchanged only when inputs, deployed revisions and health are all as recorded; the fact
-``hub_rollout_compared`` maps each host to ``{hub, namespace, cluster, unchanged, reason}`` and,
-for an unchanged hub, ``releases``, the report's rows; a hub whose cluster connection cannot be
-used (``cluster_kubeconfig``, ``cluster_kube_context``) has ``problems``, which stop it. Check mode, ``hub_force``, the rotate
-switches, a secret-named file without sops metadata, a problem of the hub's fleet entry and a
-cluster that cannot be read never skip: the hub goes on to validation, which says what is wrong.
+``hub_rollout_compared`` maps each host to ``{hub, namespace, cluster, unchanged, skipped, reason}``
+and, for an unchanged hub, ``releases``, the report's rows. ``skipped``: unchanged, or not of the
+batch this run upgrades (``hub_upgrade_run_batch``). A hub whose name or namespace another
+selected hub uses (``plugin_utils/hub_duplicates.py``), or whose cluster connection cannot be
+used (``cluster_kubeconfig``, ``cluster_kube_context``), has ``problems``, which stop it. Check
+mode, ``hub_force``, the rotate switches, the smoke check (``hub_smoke``), a secret-named file
+without sops metadata, a problem of the hub's fleet entry and a cluster that cannot be read never
+skip: the hub goes on to validation, which says what is wrong.
 
 ``state: recorded`` (last task of a hub's rollout): writes the record from the inputs and
 this run's ``hub_rollout_releases`` when it is missing or differs (``changed`` then); check
@@ -28,9 +31,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
+from ansible_collections.imagebuilding.hubs.plugins.filter.hub_duplicates import IDENTITY_VARIABLES
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import LeakScan
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_duplicates import (
+    HubIdentity,
+    duplicate_problems,
+    hub_identity,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import (
     companion_chart_directories,
@@ -218,6 +228,8 @@ class ActionModule(ActionBase):
         if switches := rerun_switches({name: templar.template(layered[name]) for name in RERUN_SWITCHES
                                        if name in layered}):
             return f"{', '.join(switches)} asks for a rollout"
+        if rerun_switches({"hub_smoke": templar.template(layered.get("hub_smoke", False))}):
+            return "the smoke check (hub_smoke) checks the hub as it runs now"
         if layered.get("fleet_problems"):
             return "its entry in the fleet's files has problems"
         if leaked := leaks.find([str(p) for p in _template(templar, "{{ _secrets_guard_paths }}")])[1]:
@@ -236,15 +248,35 @@ class ActionModule(ActionBase):
                 clients[key] = str(error)
         return clients[key]
 
+    @staticmethod
+    def _identity(host: str, layered: dict[str, Any], templar: Templar) -> HubIdentity | None:
+        """The hub's names that must be unique (``plugin_utils/hub_duplicates.py``); None when they do
+        not template (the hub model reports that)."""
+        try:
+            return hub_identity(host, {name: templar.template(layered[name]) for name in IDENTITY_VARIABLES
+                                       if name in layered})
+        except AnsibleError:
+            return None
+
     def _compare(self, hosts: list[str], task_vars: dict[str, Any]) -> dict[str, Any]:
         started, code, leaks = time.time(), code_digest(ROOT), LeakScan()
         clients: dict[tuple[str, str], Kube | str] = {}
         compared: dict[str, dict[str, Any]] = {}
+        hubs = {host: self._host(task_vars, host) for host in hosts}
+        duplicates = duplicate_problems([identity for host, (templar, layered) in hubs.items()
+                                         if (identity := self._identity(host, layered, templar)) is not None])
+        run_batch = str(_template(self._templar, "{{ hub_upgrade_run_batch | default('') }}") or "")
         questions = []
-        for host in hosts:
-            templar, layered = self._host(task_vars, host)
+        for host, (templar, layered) in hubs.items():
             entry = compared[host] = {"hub": str(_template(templar, HUB)), "namespace": str(_template(templar, NAMESPACE)),
-                                      "cluster": str(_template(templar, CLUSTER)), "unchanged": False, "reason": ""}
+                                      "cluster": str(_template(templar, CLUSTER)), "unchanged": False, "skipped": False,
+                                      "reason": ""}
+            if run_batch and str(_template(templar, "{{ hub_upgrade_batch | default('') }}") or "") != run_batch:
+                entry.update(skipped=True, reason=f"not of the batch this run upgrades ({run_batch})")
+                continue
+            if host in duplicates:
+                entry.update(reason="its name is another selected hub's", problems=duplicates[host])
+                continue
             entry["reason"] = self._local_reason(layered, templar, leaks)
             if not entry["reason"]:
                 kube = self._cluster(templar, clients)
@@ -254,15 +286,20 @@ class ActionModule(ActionBase):
                     questions.append(StateQuestion(host, entry["namespace"], self._digest(layered, templar, code), kube))
         for host, (reason, record) in reasons(questions).items():
             entry = compared[host]
-            entry.update(reason=reason, unchanged=not reason)
+            entry.update(reason=reason, unchanged=not reason, skipped=not reason)
             if not reason:
                 entry["releases"] = unchanged_rows(entry["hub"], entry["cluster"], entry["namespace"],
                                                    recorded_releases(record), started)
         unchanged = [host for host, entry in compared.items() if entry["unchanged"]]
+        skipped = [host for host, entry in compared.items() if entry["skipped"]]
         lines = [f"hub {entry['hub']}: " + ("unchanged since its last rollout, skipped" if entry["unchanged"]
+                                            else f"skipped: {entry['reason']}" if entry["skipped"]
                                             else f"to be rolled out: {entry['reason']}") for entry in compared.values()]
-        return {"changed": False, "unchanged": unchanged, "hubs": lines, "ansible_facts": {"hub_rollout_compared": compared},
-                "msg": f"{len(unchanged)} of {len(compared)} hub(s) unchanged since their last rollout (skipped)"}
+        # ("skipped" would read as the task's own outcome)
+        return {"changed": False, "unchanged": unchanged, "skipped_hubs": skipped, "hubs": lines,
+                "ansible_facts": {"hub_rollout_compared": compared},
+                "msg": f"{len(unchanged)} of {len(compared)} hub(s) unchanged since their last rollout, "
+                       f"{len(skipped) - len(unchanged)} of another batch: skipped"}
 
     def _record(self, args: dict[str, Any], hub: str, digest: str, task_vars: dict[str, Any]) -> dict[str, Any]:
         """Write the record when it is missing or says something else: ``changed`` then (in check mode:

@@ -41,12 +41,13 @@ def hub_rollout_plan(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, A
                      compared: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, object]:
     """The rollout plan of the selected hubs, from their cluster_name, hub_stage, cluster_max_parallel_deploys.
     Of ``hosts``, those not ``active`` are not deployed: a hub skipped as unchanged since its last
-    rollout (``compared``, the fact ``hub_rollout_compared`` of ``hub_rollout_state``) is left out;
+    rollout or of another batch (``compared``, the fact ``hub_rollout_compared`` of
+    ``hub_rollout_state``) is left out;
     the others failed validation: they are listed as ``failed`` and kept in ``hubs``, so that a
     canary that failed validation stops its cluster's production hubs."""
     hosts = list(hosts)
     active = set(hosts if active is None else active)
-    skipped = {host for host, entry in (compared or {}).items() if entry.get("unchanged")}
+    skipped = {host for host, entry in (compared or {}).items() if entry.get("skipped")}
     hubs, failed = [], []
     for host in hosts:
         if host not in active:

@@ -15,12 +15,15 @@ description:
     C(imagebuilding-hubs-rollout-state) of the hub's namespace.
   - O(state=compared) compares every hub of O(hosts) in one task (run it once, with
     C(run_once) and C(delegate_facts) to C(localhost)) and sets the fact C(hub_rollout_compared),
-    host -> C({hub, namespace, cluster, unchanged, reason}). A hub is C(unchanged) when its inputs
-    digest and its deployed revisions are the recorded ones, no release is pending and every
-    Deployment and DaemonSet has rolled out; then its C(releases) are the report's rows. Check
-    mode, C(hub_force), C(registry_rotate), C(secrets_rotate_tokens), C(secrets_force_reencrypt),
-    a secret-named file without sops metadata under the hub's leak guard paths, a problem of its
-    fleet entry (C(fleet_problems)) and a cluster that cannot be read never count as unchanged.
+    host -> C({hub, namespace, cluster, unchanged, skipped, reason}). A hub is C(unchanged) when its
+    inputs digest and its deployed revisions are the recorded ones, no release is pending and every
+    Deployment and DaemonSet has rolled out; then its C(releases) are the report's rows. C(skipped)
+    is C(unchanged), or of another batch (C(hub_upgrade_batch)) than the run upgrades
+    (C(hub_upgrade_run_batch)). A hub whose C(hub_name) or namespace another of O(hosts) uses has
+    C(problems) naming both. Check mode, C(hub_force), C(registry_rotate), C(secrets_rotate_tokens),
+    C(secrets_force_reencrypt), the smoke check (C(hub_smoke)), a secret-named file without sops
+    metadata under the hub's leak guard paths, a problem of its fleet entry (C(fleet_problems)) and
+    a cluster that cannot be read never count as unchanged.
   - Each hub of O(hosts) is read with its own variables (C(hostvars)), its namespace is
     C(hub_namespace) (default C(hub_name), else the host's name), and its cluster is reached with
     its C(cluster_kubeconfig) and C(cluster_kube_context); the other connection options apply to every hub.
@@ -81,7 +84,7 @@ EXAMPLES = r"""
 
 - name: Skip the hub, unchanged since its last rollout
   ansible.builtin.meta: end_host
-  when: hostvars['localhost']['hub_rollout_compared'][inventory_hostname]['unchanged'] | default(false)
+  when: hostvars['localhost']['hub_rollout_compared'][inventory_hostname]['skipped'] | default(false)
 
 - name: Record the hub's rollout state, for the next run to compare with
   imagebuilding.hubs.hub_rollout_state:
@@ -95,8 +98,13 @@ unchanged:
   returned: when compared
   type: list
   elements: str
+skipped_hubs:
+  description: The hosts skipped, unchanged or of another batch (state=compared).
+  returned: when compared
+  type: list
+  elements: str
 hubs:
-  description: A line per hub - unchanged and skipped, or why it is rolled out (state=compared).
+  description: A line per hub - unchanged and skipped, or why it is skipped or rolled out (state=compared).
   returned: when compared
   type: list
   elements: str
