@@ -81,7 +81,7 @@ def fleet(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     try:
         first = run_playbook("-i", str(inventory), PLAYBOOK, env=env, timeout=1800)
         assert first.rc == 0, first.output[-8000:]
-        yield {"inventory": inventory, "first": first, "env": env}
+        yield {"inventory": inventory, "first": first, "first_rows": first.report_rows(), "env": env}
     finally:
         remove_namespaces(HUBS, env)
 
@@ -94,6 +94,14 @@ def test_every_hub_of_the_cluster_is_deployed_with_releases_named_after_it(fleet
         assert set(releases) == expected, (hub, releases)
         assert {entry["status"] for entry in releases.values()} == {"deployed"}, (hub, releases)
         assert releases[hub]["chart"] == "jupyterhub-4.4.0"
+
+
+def test_a_first_install_of_the_hub_takes_one_helm_upgrade(fleet: dict[str, Any]) -> None:
+    """z2jh's generated values are seeded before its first install (plugin_utils/chart_seeds.py):
+    one upgrade, revision 1, and a --check --diff right after it finds nothing (below)."""
+    hub_rows = [row for row in fleet["first_rows"] if row["chart"] == "jupyterhub"]
+    assert {row["hub"] for row in hub_rows} == set(HUBS), fleet["first_rows"]
+    assert all(row["helm"] == ["upgrade"] and row["revision_after"] == 1 for row in hub_rows), hub_rows
 
 
 def test_each_release_owns_its_cluster_scoped_objects(fleet: dict[str, Any]) -> None:
