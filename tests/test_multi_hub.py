@@ -39,8 +39,9 @@ HUBS = {
     "multi-d": ("production", False, False),
     "multi-e": ("production", True, True),
 }
-# z2jh's image pre-puller runs as an install hook by default; one hub goes without it.
-HOOKS = {"multi-c": {"prePuller": {"hook": {"enabled": False}}}}
+# z2jh's image pre-puller runs as an install hook by default (the image pull secret is a hook too);
+# one hub without a pull secret goes without it.
+HOOKS = {"multi-a": {"prePuller": {"hook": {"enabled": False}}}}
 # On top of the embedded cluster's values: the cluster-scoped objects the chart names after
 # the release, created for real (the user-scheduler is a fake pod here, like every pod).
 CLUSTER_SCOPED = {"jupyterhub": {"scheduling": {"userScheduler": {"enabled": True}, "podPriority": {"enabled": True}}}}
