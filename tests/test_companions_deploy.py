@@ -134,7 +134,8 @@ def first(fleet: Fleet) -> PlaybookRun:
 
 
 def test_companions_are_deployed_in_the_order_the_inventory_says(fleet: Fleet, first: PlaybookRun) -> None:
-    # (a first install of z2jh is settled by a second upgrade: revision 2)
+    # (a first install of z2jh whose install hooks ran - its image pre-puller, on by default - is
+    # settled by a second upgrade: revision 2)
     assert revisions(HUB_A) == {HUB_A: 2, NFS: 1}
     assert revisions(METRICS) == {EXPORTER: 1}
     assert revisions(HUB_B) == {HUB_B: 2, BROKEN: 1}

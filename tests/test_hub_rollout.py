@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_health
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_seeds import seed_secret
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import (
     DIGEST_ANNOTATION,
     decode_release,
@@ -73,6 +74,26 @@ def test_a_first_install_settles_when_its_chart_looks_up_the_cluster_or_ran_hook
     assert settles(helm_secret(1, chart=plain, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]))
     assert not settles(helm_secret(1, chart=plain, hooks=[]))
     assert not settles(None)
+    # What the chart looks up was seeded before the install: the install rendered as later upgrades do.
+    assert not settles(helm_secret(1, chart=looks_up), seeded=True)
+    assert settles(helm_secret(1, chart=plain, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]), seeded=True)
+
+
+def test_the_seed_of_z2jh_is_its_hub_secret_with_fresh_values_owned_by_the_release() -> None:
+    first, second = seed_secret("jupyterhub", "research", "ns"), seed_secret("jupyterhub", "research", "ns")
+    assert first is not None and second is not None
+    assert first["metadata"]["name"] == "hub" and first["metadata"]["namespace"] == "ns"
+    assert first["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    assert first["metadata"]["annotations"] == {"meta.helm.sh/release-name": "research",
+                                                "meta.helm.sh/release-namespace": "ns"}
+    values = {key: base64.b64decode(value).decode() for key, value in first["data"].items()}
+    assert set(values) == {"hub.config.ConfigurableHTTPProxy.auth_token", "hub.config.JupyterHub.cookie_secret",
+                           "hub.config.CryptKeeper.keys"}
+    assert values["hub.config.ConfigurableHTTPProxy.auth_token"].isalnum()
+    assert all(len(value) == 64 for value in values.values())
+    assert all(int(values[key], 16) >= 0 for key in ("hub.config.JupyterHub.cookie_secret", "hub.config.CryptKeeper.keys"))
+    assert first["data"] != second["data"]  # new values for each install
+    assert seed_secret("binderhub-service", "research-binderhub", "ns") is None
 
 
 def test_rollout_status() -> None:

@@ -13,10 +13,12 @@
    StatefulSets, claims and load balancers are ready (what helm's ``--wait`` waits for; helm
    looks every 2 s). A failed upgrade, or one not ready within the timeout, is rolled back to
    the revision deployed before it, or uninstalled if it was the first install, as helm's
-   ``--atomic`` does. ``force`` skips both shortcuts. A first install of a chart that renders
-   from the cluster's state (``lookup``: z2jh's generated secrets and the checksums of them on
-   its pods) or records install-time hooks (z2jh's image pre-puller) is settled by one more
-   upgrade before the wait, so that a ``--check --diff`` right after the deploy shows no change.
+   ``--atomic`` does. ``force`` skips both shortcuts. Before the first install of z2jh, the
+   values it would generate (its hub Secret's token, cookie secret and keys) are seeded, so that
+   the install renders as every later upgrade does (``plugin_utils/chart_seeds.py``); a first
+   install of another chart that renders from the cluster's state (``lookup``) or records
+   install-time hooks (z2jh's image pre-puller) is settled by one more upgrade before the wait,
+   so that a ``--check --diff`` right after the deploy shows no change.
 4. Check mode runs ``helm diff`` only and reports what would change; ``--diff`` shows it with
    every secret value redacted.
 5. Records the digest on the deployed revision and appends the outcome to the host fact
@@ -46,6 +48,7 @@ import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_seeds import SEEDED_LABEL, seed_secret
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import (
     ReleaseState,
     release_state,
@@ -200,15 +203,18 @@ class Deploy:
         """'' when the release rolled out, else why (redacted), the namespace's diagnosis and
         what undoing the upgrade did: rolled back to ``before``'s deployed revision, or uninstalled.
 
-        A first install whose chart renders from the cluster's state is settled before the wait:
-        one more upgrade, so that the record matches what every later render gives (``settles``)."""
+        Before a first install, the values its chart would generate from the cluster's state are
+        seeded (``plugin_utils/chart_seeds.py``); a first install whose chart still renders from the
+        cluster's state is settled before the wait: one more upgrade, so that the record matches
+        what every later render gives (``settles``)."""
         self.kube.ensure_namespace(self.ref.namespace, {"app.kubernetes.io/managed-by": "imagebuilding-hubs"})
+        seeded = not before.deployed and self.seed()
         self.ran.append("upgrade")
         deadline = time.monotonic() + seconds(self.timeout)
         labels = {COMPANION_LABEL: self.companion_of} if self.companion_of else {}
         command = upgrade_command(self.ref, self.timeout, self.helm, labels)
         proc = run_helm(command, self.values_yaml, self.env)
-        if proc.returncode == 0 and not before.deployed and settles(self.state().deployed):
+        if proc.returncode == 0 and not before.deployed and settles(self.state().deployed, seeded):
             self.ran.append("upgrade")
             proc = run_helm(command, self.values_yaml, self.env)
         if proc.returncode == 0:
@@ -220,7 +226,35 @@ class Deploy:
             error = self.redact(proc.stderr.strip() or proc.stdout.strip())
         health = diagnosis(self.kube, self.ref.namespace, str(self.args.get("hub") or self.ref.namespace),
                            pending_workloads(self.kube, self.ref.namespace))
-        return f"{error} {health['msg']}. {self.undo(before)}"
+        undone = self.undo(before)
+        if seeded:
+            self.unseed()
+        return f"{error} {health['msg']}. {undone}"
+
+    def seed(self) -> bool:
+        """Create the Secret of the values the chart would generate on this first install (True
+        when created; False when the chart needs none or a Secret of that name exists already:
+        the chart then finds it, or helm refuses it, as without the seed)."""
+        body = seed_secret(self.chart, self.ref.name, self.ref.namespace)
+        if body is None:
+            return False
+        try:
+            self.kube.create(path("v1", "secrets", self.ref.namespace), body)
+        except KubeError as error:
+            if error.status == 409:
+                return False
+            raise
+        return True
+
+    def unseed(self) -> None:
+        """Delete the seeded Secret after a first install that left no release (helm deletes it with
+        a release it made); a Secret another release adopted since is left alone."""
+        name = str(seed_secret(self.chart, self.ref.name, self.ref.namespace)["metadata"]["name"])  # type: ignore[index]
+        where = path("v1", "secrets", self.ref.namespace, name)
+        found = self.kube.get_or_none(where)
+        labels = ((found or {}).get("metadata") or {}).get("labels") or {}
+        if found is not None and labels.get(SEEDED_LABEL) and self.state().latest_revision == 0:
+            self.kube.delete(where)
 
     def wait(self, deadline: float) -> list[str]:
         """Poll (every WAIT_INTERVAL s) until the release's objects are ready; what is still not at the deadline."""
