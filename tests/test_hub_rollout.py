@@ -66,17 +66,18 @@ def _template(text: str) -> dict[str, str]:
     return {"name": "templates/x.yaml", "data": base64.b64encode(text.encode()).decode()}
 
 
-def test_a_first_install_settles_when_its_chart_looks_up_the_cluster_or_ran_hooks() -> None:
+def test_a_first_install_settles_when_its_chart_looks_up_the_cluster_unseeded() -> None:
     chart = {"metadata": {"name": "jupyterhub", "version": "4.4.0"}}
     looks_up = {**chart, "templates": [_template('{{- $s := lookup "v1" "Secret" .Release.Namespace "hub" }}')]}
     plain = {**chart, "templates": [_template("kind: ConfigMap\n")]}
     assert settles(helm_secret(1, chart=looks_up))
-    assert settles(helm_secret(1, chart=plain, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]))
-    assert not settles(helm_secret(1, chart=plain, hooks=[]))
+    assert settles(helm_secret(1, chart=looks_up, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]))
+    # Hooks alone: the diff does not compare them (--no-hooks).
+    assert not settles(helm_secret(1, chart=plain, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]))
     assert not settles(None)
     # What the chart looks up was seeded before the install: the install rendered as later upgrades do.
-    assert not settles(helm_secret(1, chart=looks_up), seeded=True)
-    assert settles(helm_secret(1, chart=plain, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]), seeded=True)
+    assert not settles(helm_secret(1, chart=looks_up, hooks=[{"name": "hook-image-awaiter", "kind": "Job"}]),
+                       seeded=True)
 
 
 def test_the_seed_of_z2jh_is_its_hub_secret_with_fresh_values_owned_by_the_release() -> None:
@@ -94,6 +95,11 @@ def test_the_seed_of_z2jh_is_its_hub_secret_with_fresh_values_owned_by_the_relea
     assert all(int(values[key], 16) >= 0 for key in ("hub.config.JupyterHub.cookie_secret", "hub.config.CryptKeeper.keys"))
     assert first["data"] != second["data"]  # new values for each install
     assert seed_secret("binderhub-service", "research-binderhub", "ns") is None
+    # A service without a token of its own gets one (the chart would generate it); one with a token does not.
+    services = {"hub": {"services": {"dask-gateway": {"display": False}, "binder": {"apiToken": "x" * 64}}}}
+    with_services = seed_secret("jupyterhub", "research", "ns", services)
+    assert with_services is not None
+    assert set(with_services["data"]) == set(values) | {"hub.services.dask-gateway.apiToken"}
 
 
 def test_rollout_status() -> None:

@@ -39,9 +39,6 @@ HUBS = {
     "multi-d": ("production", False, False),
     "multi-e": ("production", True, True),
 }
-# z2jh's image pre-puller runs as an install hook by default (the image pull secret is a hook too);
-# one hub without a pull secret goes without it.
-HOOKS = {"multi-a": {"prePuller": {"hook": {"enabled": False}}}}
 # On top of the embedded cluster's values: the cluster-scoped objects the chart names after
 # the release, created for real (the user-scheduler is a fake pod here, like every pod).
 CLUSTER_SCOPED = {"jupyterhub": {"scheduling": {"userScheduler": {"enabled": True}, "podPriority": {"enabled": True}}}}
@@ -56,8 +53,7 @@ def write_inventory(root: Path) -> Path:
             hub_values_files=["values/local-cluster.values.yaml", "values/cluster-scoped.values.yaml",
                               f"values/{host}.values.yaml"])
     values = {"cluster-scoped.values.yaml": CLUSTER_SCOPED,
-              **{f"{host}.values.yaml": {"jupyterhub": {"cull": {"timeout": 3600}, **HOOKS.get(host, {})}}
-                 for host in HUBS}}
+              **{f"{host}.values.yaml": {"jupyterhub": {"cull": {"timeout": 3600}}} for host in HUBS}}
     return local_inventory(root / "inventory", hubs, values)
 
 
@@ -100,15 +96,13 @@ def test_every_hub_of_the_cluster_is_deployed_with_releases_named_after_it(fleet
         assert releases[hub]["chart"] == "jupyterhub-4.4.0"
 
 
-def test_a_first_install_is_settled_only_when_its_install_hooks_ran(fleet: dict[str, Any]) -> None:
+def test_a_first_install_of_the_hub_takes_one_helm_upgrade(fleet: dict[str, Any]) -> None:
     """z2jh's generated values are seeded before its first install (plugin_utils/chart_seeds.py):
-    without install hooks one upgrade is enough (revision 1); the hubs whose image pre-puller ran
-    as an install hook take one more; a --check --diff right after finds nothing either way (below)."""
+    one upgrade, revision 1 - its install hooks (the image pre-puller, the image pull secret) are
+    no reason for another - and a --check --diff right after it finds nothing (below)."""
     hub_rows = {row["hub"]: row for row in fleet["first_rows"] if row["chart"] == "jupyterhub"}
     assert set(hub_rows) == set(HUBS), fleet["first_rows"]
-    for hub, row in hub_rows.items():
-        upgrades = 1 if hub in HOOKS else 2
-        assert (row["helm"], row["revision_after"]) == (["upgrade"] * upgrades, upgrades), row
+    assert all((row["helm"], row["revision_after"]) == (["upgrade"], 1) for row in hub_rows.values()), hub_rows
 
 
 def test_each_release_owns_its_cluster_scoped_objects(fleet: dict[str, Any]) -> None:

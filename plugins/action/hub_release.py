@@ -16,11 +16,10 @@
    ``--atomic`` does. ``force`` skips both shortcuts. Before the first install of z2jh, the
    values it would generate (its hub Secret's token, cookie secret and keys) are seeded, so that
    the install renders as every later upgrade does (``plugin_utils/chart_seeds.py``); a first
-   install of another chart that renders from the cluster's state (``lookup``) or records
-   install-time hooks (z2jh's image pre-puller) is settled by one more upgrade before the wait,
-   so that a ``--check --diff`` right after the deploy shows no change.
+   install of another chart that renders from the cluster's state (``lookup``) is settled by one
+   more upgrade before the wait, so that a ``--check --diff`` right after the deploy shows no change.
 4. Check mode runs ``helm diff`` only and reports what would change; ``--diff`` shows it with
-   every secret value redacted.
+   every secret value redacted. Hooks are not compared (one-off jobs of an install or upgrade).
 5. Records the digest on the deployed revision and appends the outcome to the host fact
    ``hub_rollout_releases`` (read by the ``hub_rollout_report`` callback). On failure the
    namespace's pods that are not ready and its recent warning events are reported.
@@ -235,7 +234,7 @@ class Deploy:
         """Create the Secret of the values the chart would generate on this first install (True
         when created; False when the chart needs none or a Secret of that name exists already:
         the chart then finds it, or helm refuses it, as without the seed)."""
-        body = seed_secret(self.chart, self.ref.name, self.ref.namespace)
+        body = seed_secret(self.chart, self.ref.name, self.ref.namespace, self.values)
         if body is None:
             return False
         try:

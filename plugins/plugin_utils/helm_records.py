@@ -65,15 +65,11 @@ def release_summary(secret: dict[str, Any] | None) -> dict[str, Any]:
 def settles(secret: dict[str, Any] | None, seeded: bool = False) -> bool:
     """Whether a just-installed release (its helm Secret) renders differently on its next upgrade:
     its chart reads the cluster with ``lookup`` (on the install the objects it looks for did not
-    exist yet: z2jh generates its secrets and puts checksums of them on its pods) unless what it
-    looks for was ``seeded`` before the install (``chart_seeds``), or its record holds install-time
-    hooks that later renders leave out (z2jh's image pre-puller)."""
+    exist yet: z2jh generates its secrets and puts checksums of them on its pods), unless what it
+    looks for was ``seeded`` before the install (``chart_seeds``). Hooks that later renders leave
+    out (z2jh's image pre-puller) need no settling: the toolkit's diff does not compare hooks."""
     record = release_record(secret)
-    if not record:
-        return False
-    if record.get("hooks"):
-        return True
-    if seeded:
+    if not record or seeded:
         return False
     templates = (record.get("chart") or {}).get("templates") or []
     return any(b"lookup " in base64.b64decode(template.get("data") or "") for template in templates)

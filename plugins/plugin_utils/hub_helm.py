@@ -78,9 +78,11 @@ def undo_command(ref: ReleaseRef, before: ReleaseState, timeout: str, helm: str 
 def diff_command(ref: ReleaseRef, helm: str = "helm", context_lines: int = 3, validate: bool = True) -> list[str]:
     """helm diff of an upgrade; ``validate=False`` renders without the cluster (helm-diff's
     --disable-validation: no ownership check of objects another release still owns; run it with
-    HELM_DIFF_USE_UPGRADE_DRY_RUN=false)."""
+    HELM_DIFF_USE_UPGRADE_DRY_RUN=false). Hooks are not compared (--no-hooks): they are one-off
+    jobs of an install or upgrade, not what the release keeps running, and z2jh renders its image
+    pre-puller's only when the images change, so every later render leaves them out."""
     return [helm, "diff", "upgrade", ref.name, ref.chart_ref, *_common(ref), "--allow-unreleased",
-            "--detailed-exitcode", "--no-color", "--context", str(context_lines),
+            "--detailed-exitcode", "--no-color", "--no-hooks", "--context", str(context_lines),
             *([] if validate else ["--disable-validation"]), "--values", "-"]
 
 
