@@ -21,7 +21,7 @@ TEMPLATE = "Roll out hubs"
 SLICE = {"awx_job_launch_type": "workflow", "awx_workflow_job_name": TEMPLATE, "awx_job_template_name": TEMPLATE,
          "awx_job_id": 4242, "awx_workflow_job_id": 4240}
 REFUSAL_TASK = "Refuse to deploy from one slice of a sliced AWX job"
-NEXT_TASK = "Leave out a hub of another batch than the one this run upgrades"
+NEXT_TASK = "Compare every selected hub with the state its last rollout recorded"
 
 
 def test_a_slice_is_refused_naming_the_variables_and_what_to_do() -> None:
@@ -53,8 +53,8 @@ def test_the_tower_names_where_the_awx_ones_are_not_set() -> None:
 
 
 def run_hub_playbook(*args: str) -> tuple[int, str]:
-    """playbooks/hub.yml on the demo inventory with an upgrade batch no hub is in: every hub leaves
-    the run at the task after the slice check, so a run that goes on deploys nothing either."""
+    """playbooks/hub.yml on the demo inventory with an upgrade batch no hub is in: the comparison
+    after the slice check leaves every hub out, so a run that goes on deploys nothing either."""
     run = run_playbook("-i", str(LOCAL_INVENTORY), "playbooks/hub.yml", "-e", "hub_upgrade_run_batch=ibh-slicing-none",
                        *args, timeout=600)
     return run.rc, run.output
