@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ansible_collections.imagebuilding.hubs.plugins.filter.hub_waves import hub_blocked_by_canaries, hub_rollout_plan
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils import hub_state
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import deployed_revisions
 from support import ROOT
@@ -134,3 +135,17 @@ def test_no_fact_a_run_sets_counts_as_an_input() -> None:
     assert {"registry_definition", "secrets_values_file", "hub_rollout_releases"} <= facts  # the scan sees them
     counted = sorted(hub_state.input_variables(dict.fromkeys(facts, 1)))
     assert counted == [], f"facts set during a run taken for inputs (add them to NOT_INPUTS): {counted}"
+
+
+def test_a_hub_the_comparison_skipped_is_not_taken_for_a_failed_one() -> None:
+    """A canary left out of the run (unchanged, or of another batch than the run upgrades) is
+    neither deployed nor failed: it stops no production hub of its cluster. One that is not active
+    for another reason failed validation."""
+    hostvars = {"canary": {"cluster_name": "c", "hub_stage": "staging"}, "prod": {"cluster_name": "c"},
+                "broken": {"cluster_name": "d", "hub_stage": "staging"}}
+    compared = {"canary": {"skipped": True, "unchanged": False}, "prod": {"skipped": False},
+                "broken": {"skipped": False}}
+    plan = hub_rollout_plan(list(hostvars), hostvars, active=["prod"], compared=compared)
+    assert plan["failed"] == ["broken"]
+    assert plan["order"] == ["prod"]
+    assert hub_blocked_by_canaries(plan["hubs"], plan["failed"]) == []
