@@ -47,7 +47,7 @@ import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_environment
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_seeds import SEEDED_LABEL, seed_secret
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.chart_seeds import SEEDED_LABEL, seed_name, seed_secret
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.helm_records import (
     ReleaseState,
     release_state,
@@ -248,8 +248,7 @@ class Deploy:
     def unseed(self) -> None:
         """Delete the seeded Secret after a first install that left no release (helm deletes it with
         a release it made); a Secret another release adopted since is left alone."""
-        name = str(seed_secret(self.chart, self.ref.name, self.ref.namespace)["metadata"]["name"])  # type: ignore[index]
-        where = path("v1", "secrets", self.ref.namespace, name)
+        where = path("v1", "secrets", self.ref.namespace, seed_name(self.chart))
         found = self.kube.get_or_none(where)
         labels = ((found or {}).get("metadata") or {}).get("labels") or {}
         if found is not None and labels.get(SEEDED_LABEL) and self.state().latest_revision == 0:

@@ -34,13 +34,8 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
-from ansible_collections.imagebuilding.hubs.plugins.filter.hub_duplicates import IDENTITY_VARIABLES
 from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import LeakScan
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_duplicates import (
-    HubIdentity,
-    duplicate_problems,
-    hub_identity,
-)
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_duplicates import duplicate_problems, read_identity
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import Errors
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.companions import (
     companion_chart_directories,
@@ -248,23 +243,15 @@ class ActionModule(ActionBase):
                 clients[key] = str(error)
         return clients[key]
 
-    @staticmethod
-    def _identity(host: str, layered: dict[str, Any], templar: Templar) -> HubIdentity | None:
-        """The hub's names that must be unique (``plugin_utils/hub_duplicates.py``); None when they do
-        not template (the hub model reports that)."""
-        try:
-            return hub_identity(host, {name: templar.template(layered[name]) for name in IDENTITY_VARIABLES
-                                       if name in layered})
-        except AnsibleError:
-            return None
-
     def _compare(self, hosts: list[str], task_vars: dict[str, Any]) -> dict[str, Any]:
         started, code, leaks = time.time(), code_digest(ROOT), LeakScan()
         clients: dict[tuple[str, str], Kube | str] = {}
         compared: dict[str, dict[str, Any]] = {}
         hubs = {host: self._host(task_vars, host) for host in hosts}
-        duplicates = duplicate_problems([identity for host, (templar, layered) in hubs.items()
-                                         if (identity := self._identity(host, layered, templar)) is not None])
+        duplicates = duplicate_problems([
+            identity for host, (templar, layered) in hubs.items()
+            if (identity := read_identity(host, lambda name, t=templar, v=layered: t.template(v[name]) if name in v else None,
+                                          (AnsibleError,))) is not None])
         run_batch = str(_template(self._templar, "{{ hub_upgrade_run_batch | default('') }}") or "")
         questions = []
         for host, (templar, layered) in hubs.items():

@@ -1,5 +1,6 @@
 """Filter ``hub_duplicates``: hub names and namespaces used by more than one selected hub
-(``plugin_utils/hub_duplicates.py``), for the validate play of ``playbooks/hub.yml``."""
+(``plugin_utils/hub_duplicates.py``), for playbooks of your own (``playbooks/hub.yml`` finds them in
+its comparison of every hub, ``hub_rollout_state``; ``playbooks/validate.yml`` in ``hub_validate``)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,12 @@ from typing import Any
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_duplicates import (
     HubIdentity,
     duplicate_problems,
-    hub_identity,
+    read_identity,
 )
-
-IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name", "hub_dask_gateway_enabled", "secrets_dir", "inventory_dir",
-                      "jupyterhub_release_name", "binderhub_service_release_name", "jupyterhub_dask_gateway_release_name")
 
 
 def _identity(host: str, hostvars: Mapping[str, Mapping[str, Any]]) -> HubIdentity | None:
-    try:
-        variables = {name: hostvars[host].get(name) for name in IDENTITY_VARIABLES}
-    except Exception:  # a variable that does not template is the hub model's to report
-        return None
-    return hub_identity(host, variables)
+    return read_identity(host, lambda name: hostvars[host].get(name), (Exception,))
 
 
 def hub_duplicates(hosts: Iterable[str], hostvars: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:

@@ -55,6 +55,11 @@ def _service_tokens(values: object) -> dict[str, Callable[[], str]]:
             if not (isinstance(service, Mapping) and (service.get("apiToken") or service.get("api_token")))}
 
 
+def seed_name(chart: str) -> str:
+    """The name of the Secret seeded for ``chart`` ('' when it needs none)."""
+    return SEEDS[chart][0] if chart in SEEDS else ""
+
+
 def seed_secret(chart: str, release: str, namespace: str, values: object = None) -> dict[str, Any] | None:
     """The Secret to create before the first install of ``release`` with ``values`` (``None``:
     ``chart`` needs none)."""

@@ -38,6 +38,21 @@ class HubIdentity:
     secrets_file: str = field(default="", compare=False)
 
 
+# The variables a hub's identity is made of.
+IDENTITY_VARIABLES = ("hub_name", "hub_namespace", "cluster_name", "hub_dask_gateway_enabled", "secrets_dir", "inventory_dir",
+                      "jupyterhub_release_name", "binderhub_service_release_name", "jupyterhub_dask_gateway_release_name")
+
+
+def read_identity(host: str, read: Callable[[str], object], errors: tuple[type[Exception], ...]) -> HubIdentity | None:
+    """The identity of ``host`` from its variables as ``read(name)`` gives them (templated), or None
+    when one raises one of ``errors`` (a variable that does not template is the hub model's to report)."""
+    try:
+        variables = {name: read(name) for name in IDENTITY_VARIABLES}
+    except errors:
+        return None
+    return hub_identity(host, variables)
+
+
 def hub_identity(host: str, variables: Mapping[str, object]) -> HubIdentity | None:
     """The identity of one hub from its variables, or None when they are not strings.
 
