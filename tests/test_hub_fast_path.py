@@ -18,7 +18,7 @@ from support import ROOT, SHARED_CHARTS, PlaybookRun, project_env, run_playbook
 INVENTORY = ROOT / "inventories" / "local"
 HELM_TASK = "imagebuilding.hubs.jupyterhub : Deploy the jupyterhub and dask-gateway releases"
 COMPARE_TASK = "Compare every selected hub with the state its last rollout recorded"
-PREFLIGHT_TASK = "TASK [Check the hub's charts and the final values of its releases]"
+PREFLIGHT_TASK = "TASK [Check the hub - its entry, variables, registry, secrets, charts and final values]"
 LOCK_TASK = "TASK [Take the hub's rollout lock]"
 
 

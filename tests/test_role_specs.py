@@ -61,3 +61,44 @@ def test_hub_model_reads_its_defaults_from_the_specs(repo_root: Path) -> None:
     assert len(sources) > 1
     for source in (path.read_text(encoding="utf-8") for path in sources):
         assert "DEFAULTS: dict[str, Any] = {\n" not in source and "quay.io/2i2c/pilot-hub" not in source
+
+
+def _unvalidated_imports(tasks: list[Any]) -> list[dict[str, Any]]:
+    """The role imports and includes of a task list (blocks walked) that skip the role's argument specs."""
+    found: list[dict[str, Any]] = []
+    for task in tasks or []:
+        for key in ("block", "rescue", "always"):
+            found += _unvalidated_imports(task.get(key) or [])
+        for action in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
+            if action in task and task[action].get("rolespec_validate") is False:
+                found.append(task)
+    return found
+
+
+def test_roles_imported_without_their_argument_specs_were_checked_by_hub_preflight(repo_root: Path) -> None:
+    """playbooks/hub.yml imports the roles with rolespec_validate: false because the validate play's
+    hub_preflight checked the hub's values against the same options: every option of such an entry
+    point is checked there with the same spec, or is an input the playbook wires itself."""
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_inputs import REGISTRY_SPEC, SPECS
+    from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_specs import role_options
+
+    def rule(option: dict[str, Any]) -> dict[str, Any]:  # what the spec checks: its words aside
+        return {key: value for key, value in option.items() if key != "description"}
+
+    checked: dict[str, list[dict[str, Any]]] = {}
+    for role, entry in (*SPECS, REGISTRY_SPEC):
+        for name, option in role_options(role, entry).items():
+            checked.setdefault(name, []).append(rule(option))
+    plays = yaml.safe_load((repo_root / "playbooks" / "hub.yml").read_text(encoding="utf-8"))
+    imports = [task for play in plays for part in ("pre_tasks", "tasks")
+               for task in _unvalidated_imports(play.get(part) or [])]
+    assert len(imports) >= 6, "hub.yml imports the roles without their argument specs (registry, secrets, hub roles)"
+    for task in imports:
+        spec = task.get("ansible.builtin.import_role") or task["ansible.builtin.include_role"]
+        role, entry = spec["name"].rsplit(".", 1)[1], spec.get("tasks_from", "main")
+        wired = set(task.get("vars") or {})
+        for name, option in role_options(role, entry).items():
+            if name in wired:
+                continue
+            assert name in checked, f"{task['name']}: option {name} of {role} ({entry}) is in no spec hub_preflight checks"
+            assert rule(option) in checked[name], f"{task['name']}: {name} of {role} ({entry}) differs from those checked"

@@ -1,47 +1,88 @@
-"""Action plugin ``hub_preflight``: everything a hub's rollout needs, checked before it changes anything.
+"""Action plugin ``hub_preflight``: every check of one hub before its rollout changes anything.
 
-Runs in the validate play, on the controller, in the task's worker process:
+The validate play of ``playbooks/hub.yml`` runs it once per hub, in the hub's task worker: the
+hub is read as the roles would see it (``plugin_utils/hub_inputs.py``) and checked by the checks
+``playbooks/validate.yml`` runs for every hub (``plugin_utils/hub_validation.py``: the fleet's
+entry, the hub model, the roles' argument specs, the registry settings, the secrets role's inputs
+and leak guard, each release's chart pulled into the chart cache, the final values of every
+release and companion release, the hub's sops-encrypted files decrypted in memory), then by
+what only a rollout needs:
 
-1. The hub model (every variable; the same errors as ``hub_model``).
-2. Each release's chart: an upstream chart's pinned version is pulled into the chart cache
-   (``plugin_utils/chart_cache.py``), so a version that does not exist or a repository that
-   does not answer fails here, naming the variable; a chart directory's version was checked
-   against the pin by the model.
-3. The hub's sops-encrypted ``hub_values_files`` and its secret values file (when it exists;
-   the secrets role writes it on the first rollout) decrypted in memory, with
-   ``secrets_extra_values`` on top as the secrets role would write them.
-4. The final values of every release checked by the release rules
-   (``plugin_utils/release_rules.py``) and the charts' schemas, each problem naming the hub,
-   the file that set the value and the key path; a secret a person must add (the OAuth client
-   secret) missing from the secret values file.
-5. The hub's companion releases (``hub_companion_releases``): each chart resolved as above, the
-   sops-encrypted values files decrypted in memory, the final values checked against the chart's
-   schema (``hub_render.render_companions``).
+- every sops-encrypted file the rollout decrypts can be decrypted here;
+- sops has a creation rule and keys for the hub's secret values file (module
+  ``sops_preflight``'s probe: it encrypts a dummy document, and decrypts the file);
+- a login to the hub's registry with the password it has, or the registry answers over verified
+  TLS where the rollout makes the password (``plugin_utils/registry_access.py``).
 
-Every problem of the charts and of the final values (the companion releases' too) is reported at once. The checks are
-``plugin_utils/hub_preflight.py``, which ``hub_validate`` (``playbooks/validate.yml``) runs too.
-No decrypted value is in the task's arguments, its result or its messages.
+A hub whose entry in the fleet's files has problems (``fleet_problems``) is reported with those
+only: the other checks read what that entry gives. ``problems`` adds what another task found (the
+comparison's: a name another hub uses, a cluster connection that cannot be used). Every problem is
+reported at once, in one failure naming the hub (its ``msg``, a line per problem). Passed, the
+result has what the deploy play wires into the roles: ``image_building``, ``registry``
+(``registry_check``'s result, no password), ``registry_verified``; and the adoption report of a hub
+adopted from an umbrella chart. Changes nothing; no decrypted value is in the result or a message.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+import yaml
 from ansible.plugins.action import ActionBase
-from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import sops_decrypt, sops_environment
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.module_utils import sops_preflight
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.plain_module import ModuleFailure, RunContext
+from ansible_collections.imagebuilding.hubs.plugins.module_utils.sops_files import SopsDecryptError
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_inputs import HubContext, InputsReader
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model.adoption import adoption_report
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_preflight import (
-    chart_problems,
-    companion_problems,
-    helm_resolver,
-    values_problems,
-)
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_render import RenderError, render_model
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_preflight import helm_resolver
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_validation import CheckedHub, check_hubs
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_values.render import unused_sections
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.module_logic_action import call_logic, logic_params
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.registry_access import (
+    VARIABLES,
+    RegistryAccessError,
+    error_message,
+    verify,
+)
 
-ARGS = ("registry", "secrets_file", "tokens", "sops_binary", "age_keyfile", "helm")
+ARGS = ("problems", "helm")
+
+
+def sops_problems(checked: CheckedHub, check_mode: bool) -> list[str]:
+    """What keeps sops from encrypting the hub's secret values file (and decrypting it, when it exists)."""
+    inputs = checked.inputs
+    if not inputs.secrets_file or any(finding.check == "secrets" for finding in checked.report.problems):
+        return []  # the secrets role's inputs have problems (reported): sops' configuration is not known
+    args = {"path": inputs.secrets_file, "hub": inputs.hub, "sops_binary": inputs.sops_binary or None,
+            "age_keyfile": inputs.age_keyfile or None, "config_path": inputs.sops_config_path or None}
+    logic = sops_preflight.LOGIC
+    try:
+        call_logic(logic, logic_params(logic, args), RunContext(check_mode=check_mode))
+    except ModuleFailure as failure:
+        return [failure.msg]
+    return []
+
+
+def decrypt_problems(checked: CheckedHub) -> list[str]:
+    """The encrypted files the rollout decrypts that sops cannot decrypt here (the checks went on without them)."""
+    decrypter = checked.decrypter
+    if decrypter is None:
+        return []
+    secrets_file = checked.inputs.secrets_file  # sops_preflight's probe says why, in its own words
+    return [f"hub {checked.inputs.hub!r}: {decrypter.failure(path)}" for path in decrypter.unavailable
+            if path != secrets_file]
+
+
+def registry_login(checked: CheckedHub, context: HubContext, check_mode: bool) -> tuple[bool, list[str]]:
+    """(logged in, problems): the registry role's login check with the settings that passed."""
+    outcome = checked.registry
+    if outcome is None or outcome.checked is None:
+        return False, []
+    variables = {name: context.value(name) for name in VARIABLES}
+    try:
+        return verify(outcome.checked, variables, checked.inputs.host, check_mode), []
+    except (RegistryAccessError, SopsDecryptError, yaml.YAMLError) as error:
+        return False, [error_message(error, variables, checked.inputs.host)]
 
 
 class ActionModule(ActionBase):
@@ -52,33 +93,35 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        args = {key: self._task.args.get(key) for key in ARGS}
-        sops_binary, env = str(args.get("sops_binary") or "sops"), sops_environment(args.get("age_keyfile"))
-
-        def decrypt_file(path: str) -> str:
-            return sops_decrypt(path, binary=sops_binary, env=env)
-
-        try:
-            rendering = render_model(collect_variables(task_vars, self._templar.template), args["registry"],
-                                     base_dir=str(task_vars.get("inventory_dir") or Path.cwd()), decrypt=True,
-                                     decrypt_file=decrypt_file)
-        except RenderError as error:
-            return {**result, "failed": True, "msg": str(error), **error.details}
-        hub = rendering.model.hub.name
-        charts, problems = chart_problems(rendering.model, helm_resolver(str(args.get("helm") or "helm")))
-        # Read here, never passed as an argument (it may hold secrets), as hub_secret_values does.
-        problems += values_problems(rendering, secrets_file=str(args.get("secrets_file") or ""),
-                                    extra_values=self._templar.template(task_vars.get("secrets_extra_values") or {}),
-                                    tokens=args.get("tokens"), decrypt_file=decrypt_file)
-        problems += companion_problems(rendering.model, base_dir=str(task_vars.get("inventory_dir") or Path.cwd()),
-                                       decrypt_file=decrypt_file)
+        args = {key: self._templar.template(self._task.args.get(key)) for key in ARGS}
+        check_mode = bool(self._task.check_mode)
+        reader = InputsReader(self._loader, self._templar, task_vars["hostvars"])
+        context = reader.context(str(task_vars["inventory_hostname"]))
+        checked = check_hubs([reader.inputs(context)], helm_resolver(str(args["helm"] or "helm")), workers=2)[0]
+        hub = checked.inputs.hub
+        problems = [str(problem) for problem in args["problems"] or []]
+        fleet = [finding.message for finding in checked.report.problems if finding.check == "fleet"]
+        verified = False
+        if fleet:  # the hub's entry in the fleet's files comes first: the other checks read what it gives
+            problems += fleet
+        else:
+            problems += [finding.message for finding in checked.report.problems]
+            problems += decrypt_problems(checked) + sops_problems(checked, check_mode)
+            verified, login_problems = registry_login(checked, context, check_mode)
+            problems += login_problems
         if problems:
-            return {**result, "failed": True, "errors": problems, "hub": hub,
+            return {**result, "failed": True, "hub": hub,
                     "msg": f"hub {hub!r}: nothing was changed:\n- " + "\n- ".join(problems)}
-        outcome = {**result, "changed": False, "hub": hub, "charts": charts,
-                   "image_building": rendering.model.hub.image_building,
-                   "adoption": adoption_report(rendering.model, task_vars.get("fleet_chart_pins"))}
-        unused = unused_sections(rendering.model)
+        model = checked.model
+        warnings = list(checked.report.warnings)
+        unused = unused_sections(model) if model is not None else []
         if unused:  # never dropped without a word
-            outcome["warnings"] = [f"hub {hub}: not deployed, the hub has no such release: " + "; ".join(unused)]
+            warnings.append(f"hub {hub}: not deployed, the hub has no such release: " + "; ".join(unused))
+        outcome: dict[str, Any] = {
+            **result, "changed": False, "hub": hub, "image_building": checked.builds_images,
+            "registry": (checked.registry.checked or {}) if checked.registry is not None else {},
+            "registry_verified": verified,
+            "adoption": adoption_report(model, context.value("fleet_chart_pins")) if model is not None else []}
+        if warnings:
+            outcome["warnings"] = warnings
         return outcome

@@ -1,11 +1,7 @@
 """Action plugin ``hub_validate``: every check of every selected hub in one task, every problem reported.
 
-Runs once (``run_once: true`` in ``playbooks/validate.yml``) on the controller. For each host of
-``hosts`` it reads the host's variables from ``hostvars`` - templated in that host's context,
-with the registry and secrets roles' defaults and vars under and over them as when the roles
-run - and derives what each check reads: the hub model's variables, the registry role's
-``registry_check`` arguments (taken from ``roles/registry/tasks/validate.yml`` itself), the
-secrets role's file, leak guard paths and tokens, the roles' argument specs. The checks are
+Runs once (``run_once: true`` in ``playbooks/validate.yml``) on the controller. Each host of
+``hosts`` is read as the roles would see it (``plugin_utils/hub_inputs.py``) and checked by
 ``plugin_utils/hub_validation.py``.
 
 Changes nothing: no file is written (but the optional JSON ``report``), nothing is encrypted, no
@@ -16,117 +12,22 @@ no decrypted value is in it or in any message.
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ansible.errors import AnsibleError, AnsibleValueOmittedError
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.action import ActionBase
-from ansible.template import Templar, trust_as_template
 from ansible_collections.imagebuilding.hubs.plugins.filter.hub_duplicates import hub_duplicates
-from ansible_collections.imagebuilding.hubs.plugins.filter.hub_image_building import hub_image_building
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import collect_variables
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_inputs import HostView, InputsReader
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_preflight import helm_resolver
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_validation import (
-    HubInputs,
-    SpecCheck,
-    by_host,
     report_document,
     summary_lines,
     validate_hubs,
 )
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.nested_values import plain
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_layers import ROLES_DIR, role_layer
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.role_specs import role_options
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.secret_values import leak_guard_paths, secret_values_file
 
 ARGS = ("hosts", "report", "require_decrypt", "workers", "helm")
-ROLE_DEFAULTS = ("registry/defaults/main.yml", "secrets/defaults/main.yml")
-ROLE_VARS = ("registry/vars/main.yml", "secrets/vars/main.yml")
-REGISTRY_TASKS = "registry/tasks/validate.yml"
-REGISTRY_CHECK = "imagebuilding.hubs.registry_check"
-# The argument specs the validate play of playbooks/hub.yml checks (the registry's only for a hub
-# that builds images): the roles' own validation of their validate entry points, and the hub roles'.
-SPECS = (("secrets", "validate"), ("binderhub_service", "main"), ("jupyterhub", "main"))
-REGISTRY_SPEC = ("registry", "validate")
-OMITTED = object()  # an argument templated to omit
-# "{{ name }}": read as the variable itself, without compiling Jinja (most of the roles' arguments).
-VARIABLE_REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
-
-
-def registry_check_args(loader: DataLoader) -> dict[str, Any]:
-    """The arguments the registry role's validate entry point gives ``registry_check`` (templates)."""
-    tasks = loader.load_from_file(str(ROLES_DIR / REGISTRY_TASKS), trusted_as_template=True) or []
-    for task in tasks:
-        if isinstance(task, Mapping) and REGISTRY_CHECK in task:
-            return dict(task[REGISTRY_CHECK])
-    raise AnsibleError(f"hub_validate: no {REGISTRY_CHECK} task in {ROLES_DIR / REGISTRY_TASKS}")
-
-
-class HubContext:
-    """One host's variables as the registry and secrets roles see them (their defaults under the
-    host's variables, their vars over them), each templated when read. A variable that does not
-    template is a problem of the hub, named, and reads as missing."""
-
-    def __init__(self, host: str, raw: Mapping[str, Any], layers: tuple[dict[str, Any], dict[str, Any]],
-                 templar: Templar) -> None:
-        self.host, self.raw = host, raw
-        self.variables = {**layers[0], **raw, **layers[1]}
-        self.templar = templar  # shared by every host's context: pointed at this one's variables on each use
-        self.problems: list[str] = []
-        self._values: dict[str, Any] = {}  # each variable templated once
-
-    def _failed(self, what: str, error: AnsibleError) -> None:
-        self.problems.append(f"hub {self.host!r}: {what}: does not template ({type(error).__name__}: "
-                             f"{str(error).splitlines()[0]}); expected a value or an expression that renders")
-
-    def value(self, name: str) -> Any:  # noqa: ANN401 - any variable
-        if name not in self.variables:
-            return None
-        if name not in self._values:
-            self.templar.available_variables = self.variables
-            try:
-                self._values[name] = plain(self.templar.template(self.variables[name]))
-            except AnsibleError as error:
-                self._failed(name, error)
-                self._values[name] = None
-        return self._values[name]
-
-    def expression(self, text: object) -> Any:  # noqa: ANN401 - whatever the expression gives
-        """A role's expression (``"{{ registry_url }}"``); a plain variable reference is read directly."""
-        reference = VARIABLE_REFERENCE.match(text) if isinstance(text, str) else None
-        if reference:
-            return self.value(reference.group(1))
-        self.templar.available_variables = self.variables
-        try:
-            return self.templar.template(trust_as_template(text) if isinstance(text, str) else text)
-        except AnsibleValueOmittedError:  # "| default(omit)": the argument is left out, as in a task
-            return OMITTED
-        except AnsibleError as error:
-            self._failed(str(text), error)
-            return None
-
-
-class HostView(Mapping[str, Any]):
-    """The host's own variables (not the roles'), templated when read (``HubContext.value``)."""
-
-    def __init__(self, context: HubContext) -> None:
-        self.context = context
-
-    def __getitem__(self, key: str) -> Any:  # noqa: ANN401 - any variable
-        if key not in self.context.raw:
-            raise KeyError(key)
-        return self.context.value(key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.context.raw)
-
-    def __len__(self) -> int:
-        return len(self.context.raw)
 
 
 class ActionModule(ActionBase):
@@ -140,16 +41,11 @@ class ActionModule(ActionBase):
         args = {key: self._templar.template(self._task.args.get(key)) for key in ARGS}
         hosts = [str(host) for host in args["hosts"] or []]
         started = time.monotonic()
-        layers = (role_layer(self._loader, ROLE_DEFAULTS), role_layer(self._loader, ROLE_VARS))
-        registry_args = registry_check_args(self._loader)
-        specs = {(role, entry): role_options(role, entry) for role, entry in (*SPECS, REGISTRY_SPEC)}
-        templar = self._templar.copy_with_new_env(available_variables={})
-        hostvars = task_vars["hostvars"]
-        contexts = {host: HubContext(host, hostvars.raw_get(host), layers, templar) for host in hosts}
-        views = {host: HostView(context) for host, context in contexts.items()}
-        duplicates = hub_duplicates(hosts, views)  # reads each host's variables in its context (below)
-        inputs = [self._inputs(contexts[host], views[host], registry_args, duplicates, specs)
-                  for host in hosts]
+        reader = InputsReader(self._loader, self._templar, task_vars["hostvars"])
+        contexts = {host: reader.context(host) for host in hosts}
+        # reads each host's variables in its context (below)
+        duplicates = hub_duplicates(hosts, {host: HostView(context) for host, context in contexts.items()})
+        inputs = [reader.inputs(contexts[host], duplicates) for host in hosts]
         reports = validate_hubs(inputs, helm_resolver(str(args["helm"] or "helm")), workers=int(args["workers"] or 0),
                                 require_decrypt=boolean(args["require_decrypt"] or False, strict=False))
         reports.sort(key=lambda report: report.host)
@@ -164,38 +60,3 @@ class ActionModule(ActionBase):
         return {**result, "changed": False, "summary": summary_lines(reports), "failed_hubs": failed,
                 "hubs": {report.host: report.to_dict() for report in reports},
                 "totals": document["summary"], "seconds": document["seconds"], "report": document.get("report", "")}
-
-    @staticmethod
-    def _inputs(context: HubContext, view: HostView, registry_args: dict[str, Any], duplicates: dict[str, list[str]],
-                specs: dict[tuple[str, str], dict[str, Any]]) -> HubInputs:
-        """What the hub's checks read, each in the hub's context."""
-        host = context.host
-        model_variables = collect_variables(view, lambda value: value)
-        hub = str(model_variables.get("hub_name") or host)
-        builds_images = hub_image_building(view)
-        secrets_dir, inventory_dir = context.value("secrets_dir"), context.raw.get("inventory_dir")
-        checks = [ActionModule._spec(role, entry, specs[(role, entry)], context) for role, entry in SPECS]
-        registry = None
-        if builds_images:
-            checks.append(ActionModule._spec(*REGISTRY_SPEC, specs[REGISTRY_SPEC], context))
-            registry = {key: context.expression(value) for key, value in registry_args.items()}
-            registry = {key: value for key, value in registry.items() if value is not OMITTED}
-        return HubInputs(
-            host=host, hub=hub, cluster=str(context.value("cluster_name") or ""),
-            base_dir=str(inventory_dir or Path.cwd()), model_variables=model_variables, builds_images=builds_images,
-            fleet_problems=[str(problem) for problem in context.value("fleet_problems") or []],
-            duplicate_problems=by_host(duplicates, host), template_problems=context.problems, specs=checks,
-            registry_args=registry, secrets_file=secret_values_file(str(secrets_dir), hub) if secrets_dir else "",
-            guard_paths=leak_guard_paths(secrets_dir, inventory_dir, context.value("hub_values_files"),
-                                         context.value("secrets_leak_guard_paths")),
-            tokens=context.value("secrets_generated_tokens"), extra_values=context.value("secrets_extra_values"),
-            sops_binary=str(context.value("secrets_sops_binary") or "sops"),
-            age_keyfile=str(context.value("secrets_sops_age_keyfile") or ""),
-            sops_config_path=str(context.value("secrets_sops_config_path") or ""))
-
-    @staticmethod
-    def _spec(role: str, entry: str, options: dict[str, Any], context: HubContext) -> SpecCheck:
-        """The options the host sets (the roles' defaults are valid by construction: a test keeps the
-        specs' defaults equal to them), each templated; ``no_log`` ones are left to their checks."""
-        values = {name: context.value(name) for name in options if name in context.raw and not options[name].get("no_log")}
-        return SpecCheck(role, entry, options, values)

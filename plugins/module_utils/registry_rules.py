@@ -34,6 +34,8 @@ VARIABLE_TYPES: dict[str, tuple[str, ...]] = {
     "registry_password_length": (),
     "registry_secrets_file": (),
     "registry_pull_secret_required": (),
+    "registry_checked": (),
+    "registry_verified": (),
     "registry_password": ("generic", "gcp"),
     "registry_host": ("generic",),
     "registry_url": ("generic",),

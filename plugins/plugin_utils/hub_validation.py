@@ -224,6 +224,11 @@ class HubDecrypter:
             return False
         return True
 
+    def failure(self, path: str) -> str:
+        """Why sops could not decrypt ``path`` ('' when it could); never a value."""
+        outcome = self.decryptions.result(path, self.binary, self.age_keyfile)
+        return str(outcome.error) if outcome.error is not None else ""
+
     def __call__(self, path: str) -> str:
         outcome = self.decryptions.result(path, self.binary, self.age_keyfile)
         if outcome.error is None:
@@ -269,11 +274,13 @@ def _argument(message: str) -> str:
 
 @dataclass(frozen=True)
 class RegistryOutcome:
-    """The registry settings' check: the definition (no password) when they pass, else the problems."""
+    """The registry settings' check: the definition (no password) when they pass, else the problems;
+    ``checked``, ``registry_check``'s whole result (what the registry role's rollout step reads)."""
 
     definition: dict[str, Any] | None
     problems: list[str]
     warnings: list[str]
+    checked: dict[str, Any] | None = None
 
 
 def check_registry(inputs: HubInputs) -> RegistryOutcome:
@@ -291,7 +298,7 @@ def check_registry(inputs: HubInputs) -> RegistryOutcome:
         prefix = f"hub '{inputs.host}': invalid registry settings ({registry_type}): "
         return RegistryOutcome(None, [prefix + str(e) for e in errors] if isinstance(errors, list) else [failure.msg],
                                context.warnings)
-    return RegistryOutcome(checked["definition"], [], context.warnings)
+    return RegistryOutcome(checked["definition"], [], context.warnings, checked)
 
 
 class ChartResolutions:
@@ -325,7 +332,9 @@ def _encrypted_files(model: HubModel, inputs: HubInputs) -> list[str]:
 
 
 @dataclass
-class _Hub:
+class CheckedHub:
+    """One hub's checks: its report and what they built (the model, the registry's outcome)."""
+
     inputs: HubInputs
     report: HubReport
     model: HubModel | None = None
@@ -337,10 +346,10 @@ class _Hub:
         return self.model.hub.image_building if self.model else self.inputs.builds_images
 
 
-def _first_pass(inputs: HubInputs, decryptions: Decryptions) -> _Hub:
+def _first_pass(inputs: HubInputs, decryptions: Decryptions) -> CheckedHub:
     """The hub model and the registry settings; when the final values can be checked, the
     decryptions they need started (they run meanwhile). Problems are reported by ``_check_hub``."""
-    hub = _Hub(inputs, HubReport(inputs.host, inputs.hub, inputs.cluster))
+    hub = CheckedHub(inputs, HubReport(inputs.host, inputs.hub, inputs.cluster))
     try:
         hub.model = build_model(inputs.model_variables, base_dir=inputs.base_dir)
     except HubModelError as error:
@@ -363,7 +372,7 @@ class RunChecks:
     arguments: ArgumentChecks = field(default_factory=ArgumentChecks)
 
 
-def _check_hub(hub: _Hub, run: RunChecks, require_decrypt: bool) -> HubReport:
+def _check_hub(hub: CheckedHub, run: RunChecks, require_decrypt: bool) -> HubReport:
     inputs, report = hub.inputs, hub.report
     report.add("fleet", inputs.fleet_problems)
     report.add("duplicates", inputs.duplicate_problems)
@@ -395,7 +404,7 @@ def _check_hub(hub: _Hub, run: RunChecks, require_decrypt: bool) -> HubReport:
     return report
 
 
-def _check_values(hub: _Hub, model: HubModel, decrypter: HubDecrypter, definition: dict[str, Any]) -> None:
+def _check_values(hub: CheckedHub, model: HubModel, decrypter: HubDecrypter, definition: dict[str, Any]) -> None:
     inputs, report = hub.inputs, hub.report
     try:
         rendering = render_built(model, definition, base_dir=inputs.base_dir, decrypt_file=decrypter)
@@ -410,16 +419,24 @@ def _check_values(hub: _Hub, model: HubModel, decrypter: HubDecrypter, definitio
     report.add("companions", companion_problems(model, base_dir=inputs.base_dir, decrypt_file=decrypter))
 
 
-def validate_hubs(hubs: list[HubInputs], resolve: ChartResolver, *, workers: int = 0,
-                  require_decrypt: bool = False) -> list[HubReport]:
-    """A report per hub, in the given order, with every problem of every check."""
+def check_hubs(hubs: list[HubInputs], resolve: ChartResolver, *, workers: int = 0,
+               require_decrypt: bool = False) -> list[CheckedHub]:
+    """Every check of every hub, in the given order; each hub's report has every problem found."""
     decryptions = Decryptions(workers or max(2, os.cpu_count() or 2))
     try:
         first = [_first_pass(inputs, decryptions) for inputs in hubs]
         run = RunChecks(ChartResolutions(resolve))
-        return [_check_hub(hub, run, require_decrypt) for hub in first]
+        for hub in first:
+            _check_hub(hub, run, require_decrypt)
+        return first
     finally:
         decryptions.close()
+
+
+def validate_hubs(hubs: list[HubInputs], resolve: ChartResolver, *, workers: int = 0,
+                  require_decrypt: bool = False) -> list[HubReport]:
+    """A report per hub, in the given order, with every problem of every check."""
+    return [hub.report for hub in check_hubs(hubs, resolve, workers=workers, require_decrypt=require_decrypt)]
 
 
 # --- what the run shows ---------------------------------------------------------------------
