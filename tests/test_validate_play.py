@@ -295,6 +295,8 @@ ROLLOUT_ONLY = {"registry-unreachable": "a login to the registry", "kubeconfig-m
                 "sops-key-missing": "a key that decrypts the file"}
 # Words of hub.yml's message that say the rollout stopped before changing anything.
 ROLLOUT_WORDS = ("nothing was changed",)
+# The parts of an entry's expected message only a rollout finds (the entry's other problems are validate.yml's too).
+ROLLOUT_ONLY_PARTS = {"problems-of-several-checks-at-once": ("https://127.0.0.1:9",)}
 
 
 def test_every_bad_input_the_rollout_refuses_is_named_in_one_run(tmp_path: Path) -> None:
@@ -315,7 +317,8 @@ def test_every_bad_input_the_rollout_refuses_is_named_in_one_run(tmp_path: Path)
         if entry.id in ROLLOUT_ONLY:
             continue
         text = "\n".join(problem["message"] for problem in hubs[entry.host]["problems"])
-        missing = [f for f in entry.fragments() if f not in text and f not in ROLLOUT_WORDS]
+        missing = [f for f in entry.fragments()
+                   if f not in text and f not in ROLLOUT_WORDS and f not in ROLLOUT_ONLY_PARTS.get(entry.id, ())]
         if missing:
             missed[entry.id] = (missing, text[:300])
     assert not missed, missed
