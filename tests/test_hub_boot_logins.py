@@ -1,6 +1,7 @@
-"""Login methods on the genuine JupyterHub 5.5.0 (oauthenticator 17.4.0): a shared-password hub
-and a Google hub restricted to a Workspace domain, deployed on the embedded cluster and booted
-from what was deployed (``scripts/hub_boot``).
+"""Login methods on the genuine JupyterHub 5.5.0 (oauthenticator 17.4.0, jupyterhub-tmpauthenticator
+1.0.0): a shared-password hub, a Google hub restricted to a Workspace domain and a tmp hub (every
+visitor a new user), deployed on the embedded cluster and booted from what was deployed
+(``scripts/hub_boot``).
 
 The secrets are set the documented way: ``playbooks/seal.yml`` makes each hub's secret values
 file, ``scripts/hub-secrets set`` adds the passwords and the client secret (read from stdin);
@@ -26,7 +27,7 @@ from support import ROOT, local_hub_vars, local_inventory, project_env, remove_n
 pytestmark = pytest.mark.slow
 
 SUFFIX = secrets.token_hex(3)  # throwaway namespaces of their own
-SHARED_HUB, GOOGLE_HUB = f"pwlogin-{SUFFIX}", f"glogin-{SUFFIX}"
+SHARED_HUB, GOOGLE_HUB, TMP_HUB = f"pwlogin-{SUFFIX}", f"glogin-{SUFFIX}", f"tmplogin-{SUFFIX}"
 USER_PASSWORD = secrets.token_urlsafe(12)
 ADMIN_PASSWORD = secrets.token_urlsafe(33)
 CLIENT_SECRET = secrets.token_hex(20)
@@ -37,6 +38,7 @@ NO_BUILD = {"hub_image_building": "disabled", "jupyterhub_storage": {"type": "no
             "jupyterhub_profiles": [{"display_name": "Course", "slug": "course", "default": True,
                                      "kubespawner_override": {"image": "quay.io/jupyter/minimal-notebook:2024-03-18"}}]}
 LOG_ERROR = re.compile(r"^\[(E|C) |^Traceback ", re.MULTILINE)
+USER_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # tmp's user names: uuid4
 
 
 @dataclass
@@ -63,6 +65,7 @@ def deployed(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         GOOGLE_HUB: local_hub_vars(GOOGLE_HUB, **NO_BUILD, jupyterhub_admin_users=["ada"],
                                    jupyterhub_auth={"type": "google", "client_id": CLIENT_ID,
                                                     "allowed_hosted_domains": ["example.edu"]}),
+        TMP_HUB: local_hub_vars(TMP_HUB, **NO_BUILD, jupyterhub_auth={"type": "tmp"}, jupyterhub_open_access_opt_in=True),
     }
     inventory = local_inventory(tmp_path_factory.mktemp("logins") / "inventory", hubs)
     env = project_env(KUBECONFIG=str(kubeconfig))
@@ -161,3 +164,34 @@ def test_google_hub_sends_the_browser_to_google_with_the_rendered_client(deploye
         assert CLIENT_SECRET not in log
     finally:
         control.stop(GOOGLE_HUB, kubeconfig=str(deployed.kubeconfig))
+
+
+def _tmp_visit(url: str) -> tuple[HubClient, str]:
+    """A new visitor of the tmp hub: its login page sends it to /hub/tmplogin, which logs it in as a
+    new user; the user's name, from the hub's home page."""
+    visitor = HubClient(url)
+    login = visitor.request("GET", "/hub/login")
+    assert login.status == 302, (login.status, login.body[:500])
+    assert urllib.parse.urlsplit(login.headers["location"]).path == "/hub/tmplogin", login.headers["location"]
+    answer = visitor.request("GET", "/hub/tmplogin")
+    assert answer.status == 302, (answer.status, answer.body[:500])  # refused without allow_all
+    home = visitor.request("GET", "/hub/home")
+    assert home.status == 200, (home.status, home.headers.get("location"))
+    found = USER_ID.search(home.body.decode())
+    assert found, home.body[:2000]
+    return visitor, found.group(0)
+
+
+def test_tmp_hub_lets_every_visitor_in_as_a_new_user(deployed: Deployed) -> None:
+    """tmpauthenticator 1.0.0 predates JupyterHub 5's allow rules: the toolkit renders allow_all for
+    it, without which JupyterHub refuses every tmp user."""
+    boot = control.start(TMP_HUB, kubeconfig=str(deployed.kubeconfig))
+    try:
+        _, first = _tmp_visit(boot.url)
+        _, second = _tmp_visit(boot.url)
+        assert first != second
+        log = boot.log_text()
+        assert "No allow config found" not in log, log[-3000:]
+        assert not LOG_ERROR.search(log), log[-6000:]
+    finally:
+        control.stop(TMP_HUB, kubeconfig=str(deployed.kubeconfig))
