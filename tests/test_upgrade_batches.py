@@ -17,6 +17,7 @@ import yaml
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gate import (
     PreviousHub,
     RevisionRecord,
+    batch_problems,
     hub_problems,
     running_since,
 )
@@ -52,6 +53,26 @@ def test_a_hub_of_the_batch_before_must_run_the_version_for_the_soak_and_be_heal
     sick = PreviousHub("c", soaked.releases, pending=["Deployment hub: 0/1 available"])
     assert hub_problems(sick, "jupyterhub", "4.4.0", 0, NOW) == ["c: not healthy now: Deployment hub: 0/1 available"]
     assert hub_problems(PreviousHub("c", unreadable="403"), "jupyterhub", "4.4.0", 0, NOW) == ["c: could not be read (403)"]
+
+
+def test_a_companion_chart_counts_only_the_hubs_that_run_it() -> None:
+    """A hub chart every hub of the batch before must run; a companion release's chart only those
+    that have one - and when none has, its move is not held, with a warning."""
+    hub_chart = {"c1": [RevisionRecord(2, "deployed", "jupyterhub", "4.4.0", at(30))]}
+    nfs_old = {"c1-nfs": [RevisionRecord(1, "deployed", "home-nfs", "0.3.0", at(30))]}
+    with_nfs = PreviousHub("c1", {**hub_chart, **nfs_old})
+    without = PreviousHub("c2", dict(hub_chart))
+    problems, warnings = batch_problems([with_nfs, without], {"home-nfs": "0.4.0"}, {"home-nfs"}, 0, NOW)
+    assert (problems, warnings) == (["c1: runs home-nfs 0.3.0, not 0.4.0"], [])
+    nfs_new = {"c1-nfs": [RevisionRecord(2, "deployed", "home-nfs", "0.4.0", at(30)), *nfs_old["c1-nfs"]]}
+    assert batch_problems([PreviousHub("c1", {**hub_chart, **nfs_new}), without], {"home-nfs": "0.4.0"},
+                          {"home-nfs"}, 3600, NOW) == ([], [])
+    problems, warnings = batch_problems([without], {"home-nfs": "0.4.0", "jupyterhub": "4.4.0"}, {"home-nfs"}, 0, NOW)
+    assert problems == [] and warnings == [
+        "no hub of the batch before runs a companion release of home-nfs: its move to 0.4.0 is not held "
+        "(nothing can have soaked on it)"]
+    # the hub's own charts: every hub of the batch before must run them
+    assert batch_problems([without], {"dask-gateway": "2026.3.0"}, set(), 0, NOW) == (["c2: has no dask-gateway release"], [])
 
 
 def test_where_a_smoke_check_was_run_the_last_one_must_have_passed_after_the_move() -> None:

@@ -5,7 +5,9 @@ Does nothing for a hub outside the upgrade batches, of the first batch, or that 
 release to a newer chart version (going back is never held). Otherwise every hub of the batch before (from the whole
 inventory, whatever the run's limit) must run each moved chart at the new version, have done
 so for ``hub_upgrade_soak``, and be healthy now; if not, the task fails naming each hub that is
-not ready and since when. Reads the clusters; changes nothing.
+not ready and since when. The hub's companion releases (``hub_companion_releases``) move the
+same way, gated by the hubs of the batch before that run their chart. Reads the clusters;
+changes nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_health import pending_workloads, seconds
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_model import HubModelError, build_model, collect_variables
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_smoke_record import read_record
-from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import pinned_releases, pinned_versions, read_releases
+from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_status import (
+    pinned_companions,
+    pinned_releases,
+    pinned_versions,
+    read_elsewhere,
+    read_releases,
+)
 from ansible_collections.imagebuilding.hubs.plugins.plugin_utils.hub_upgrade_gate import (
     PreviousHub,
+    batch_problems,
     gate_message,
-    hub_problems,
     previous_batch,
     revision_records,
 )
@@ -62,7 +70,7 @@ class ActionModule(ActionBase):
         if not before:
             return {**result, "changed": False, "msg": f"hub {hub}: batch {batch!r} is the first: no gate"}
         try:
-            moves = self._moves(task_vars)
+            moves, companion_charts = self._moves(task_vars)
         except HubModelError as error:
             return {**result, "failed": True, "msg": str(error)}
         except (KubeConfigError, KubeError, HTTPError, OSError) as error:
@@ -76,24 +84,30 @@ class ActionModule(ActionBase):
             return {**result, "failed": True, "msg": f"hub {hub}: batch {before!r}, before {batch!r} in "
                     "hub_upgrade_batches, has no hub in the inventory: nothing has soaked on the new version"}
         now = datetime.datetime.now(datetime.UTC)
-        problems = [problem for name in names for chart, version in sorted(moves.items())
-                    for problem in hub_problems(self._previous(name, hostvars[name]), chart, version, soak, now)]
+        previous = [self._previous(name, hostvars[name]) for name in names]
+        problems, warnings = batch_problems(previous, moves, companion_charts, soak, now)
+        warned = {"warnings": [f"hub {hub}: {warning}" for warning in warnings]} if warnings else {}
         if problems:
-            return {**result, "failed": True, "not_ready": problems,
+            return {**result, **warned, "failed": True, "not_ready": problems,
                     "msg": gate_message(hub, batch, before, moves, problems, soak_text)}
-        return {**result, "changed": False, "moves": moves,
+        return {**result, **warned, "changed": False, "moves": moves,
                 "msg": f"hub {hub}: batch {before!r} ({len(names)} hub(s)) has soaked on what this hub moves to"}
 
-    def _moves(self, task_vars: dict[str, Any]) -> dict[str, str]:
-        """chart -> the version a deployed release of the hub moves to."""
+    def _moves(self, task_vars: dict[str, Any]) -> tuple[dict[str, str], set[str]]:
+        """(chart -> the version a deployed release of the hub moves to, the charts of those that are
+        companion releases)."""
         variables = collect_variables(task_vars, self._templar.template)
         model = build_model(variables, base_dir=str(task_vars.get("inventory_dir") or Path.cwd()))
-        deployed = read_releases(Kube.from_args(self._task.args), model.hub.namespace)
+        kube = Kube.from_args(self._task.args)
+        companions = pinned_companions(model)
+        deployed = {**read_elsewhere(kube, companions, model.hub.namespace), **read_releases(kube, model.hub.namespace)}
         # Forward moves only: going back to an older version is the way out of a bad upgrade,
         # never held (the rollout warns when the app version goes back).
-        return {pin.chart: pin.chart_version for pin in pinned_releases(model, pinned_versions(variables))
-                if (found := deployed.get(pin.release)) and found.serving and found.chart_version
-                and found.chart_version != pin.chart_version and not goes_back(found.chart_version, pin.chart_version)}
+        moves = {pin.chart: pin.chart_version for pin in [*companions, *pinned_releases(model, pinned_versions(variables))]
+                 if pin.chart_version and (found := deployed.get(pin.release)) and found.serving and found.chart_version
+                 and found.chart_version != pin.chart_version and not goes_back(found.chart_version, pin.chart_version)}
+        own = {release.chart for release in model.releases.values()}
+        return moves, {pin.chart for pin in companions if pin.chart in moves and pin.chart not in own}
 
     def _previous(self, name: str, variables: Any) -> PreviousHub:  # noqa: ANN401 - a host's variables
         namespace = str(self._var(variables, "hub_namespace") or self._var(variables, "hub_name") or name)
@@ -102,9 +116,14 @@ class ActionModule(ActionBase):
         for option, variable in (("kubeconfig", "cluster_kubeconfig"), ("kube_context", "cluster_kube_context")):
             if value := self._var(variables, variable):
                 access[option] = value
+        companions = self._var(variables, "hub_companion_releases", []) or []
+        elsewhere = sorted({str(entry["namespace"]) for entry in companions if isinstance(entry, dict)
+                            and entry.get("namespace") and str(entry["namespace"]) != namespace})
         try:
             kube = Kube.from_args(access)
-            hub.releases = revision_records(kube.items(path("v1", "secrets", namespace), labelSelector=HELM_SECRETS))
+            secrets = [secret for where in (namespace, *elsewhere)
+                       for secret in kube.items(path("v1", "secrets", where), labelSelector=HELM_SECRETS)]
+            hub.releases = revision_records(secrets)
             hub.pending = pending_workloads(kube, namespace)
             hub.smoke = read_record(kube, namespace)
         except (KubeConfigError, KubeError, HTTPError, OSError) as error:

@@ -22,6 +22,10 @@ description:
     (M(imagebuilding.hubs.hub_smoke) keeps its last outcome), the last one must have passed after
     it moved. If one is not ready the task fails, naming each
     such hub and since when it runs the version.
+  - The hub's companion releases (C(hub_companion_releases)) move the same way, in their own
+    namespaces too. For a companion chart only the hubs of the batch before that run a release of
+    it count; when none does, nothing can have soaked on it, and its move is not held (a warning
+    says so).
 version_added: "1.1.0"
 author:
   - imagebuilding-hubs developers (@imagebuilding-hubs)

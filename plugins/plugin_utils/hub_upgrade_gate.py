@@ -9,12 +9,16 @@ hub of the previous batch is ready when helm's deployed revision of the release 
 is at the version, has been (without a revision at another version in between) for at least
 ``hub_upgrade_soak``, the hub's Deployments and DaemonSets are rolled out, and where its
 smoke check was run (``hub_smoke_record``) the last one passed after it moved.
+
+A companion release (``hub_companion_releases``) moves the same way. Only the hubs of the batch
+before that run a release of its chart count for it; when none does, nothing can have soaked on
+it and the move is not held, with a warning saying so.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +100,29 @@ def hub_problems(hub: PreviousHub, chart: str, version: str, soak: float, now: d
         problems.append(f"{hub.name}: not healthy now: {'; '.join(hub.pending)}")
     problems += smoke_problems(hub, chart, version, [running_since(records, version) for records in mine])
     return problems
+
+
+def runs_chart(hub: PreviousHub, chart: str) -> bool:
+    """Whether ``hub`` has a release of ``chart`` (by its latest revision)."""
+    return any(records and records[0].chart == chart for records in hub.releases.values())
+
+
+def batch_problems(previous: list[PreviousHub], moves: Mapping[str, str], companion_charts: Collection[str],
+                   soak: float, now: datetime.datetime) -> tuple[list[str], list[str]]:
+    """(why the batch before does not let a hub make ``moves`` (chart -> version), warnings). A
+    companion chart counts only the hubs that run it; none does: its move is not held, and said so."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    for chart, version in sorted(moves.items()):
+        hubs = previous
+        if chart in companion_charts:
+            hubs = [hub for hub in previous if hub.unreadable or runs_chart(hub, chart)]
+            if not hubs:
+                warnings.append(f"no hub of the batch before runs a companion release of {chart}: its move to "
+                                f"{version} is not held (nothing can have soaked on it)")
+                continue
+        problems += [problem for hub in hubs for problem in hub_problems(hub, chart, version, soak, now)]
+    return problems, warnings
 
 
 def smoke_problems(hub: PreviousHub, chart: str, version: str, since: list[datetime.datetime | None]) -> list[str]:
