@@ -28,10 +28,12 @@ PY
 mkdir -p "$HOME/.ansible/test/cache"
 cp "$root/tools/ansible-test/get_pip.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 # Outside the checkout (ansible-test lists what git knows in the enclosing repository), as a
-# repository of its own.
-work="${TMPDIR:-/tmp}/ibh-ansible-test-$(id -u)"
+# repository of its own; a directory of this run's own (two runs at once, from two checkouts,
+# would otherwise test each other's copies), removed when it ends.
+work="$(mktemp -d "${TMPDIR:-/tmp}/ibh-ansible-test-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
 dest="$work/ansible_collections/imagebuilding/hubs"
-rm -rf "$dest" && mkdir -p "$dest"
+mkdir -p "$dest"
 "$root/.venv/bin/python" - "$root" "$dest" <<'PY'
 import shutil, subprocess, sys
 from pathlib import Path
@@ -46,4 +48,4 @@ for name in filter(None, listed):
 PY
 cd "$dest"
 git init -q . && git add -A && git -c user.name=ansible-test -c user.email=ansible-test@localhost commit -qm copy
-exec "$venv/bin/ansible-test" "$command" --python "$python" --requirements --color no "$@"
+"$venv/bin/ansible-test" "$command" --python "$python" --requirements --color no "$@"

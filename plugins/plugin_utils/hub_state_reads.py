@@ -7,7 +7,7 @@ process), one client per cluster access.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -63,11 +63,9 @@ def _answer(question: StateQuestion) -> tuple[str, dict[str, Any] | None]:
         return f"its cluster could not be read ({error.__class__.__name__})", None
 
 
-def reasons(questions: list[StateQuestion], readers: int = READERS,
-            answer: Callable[[StateQuestion], tuple[str, dict[str, Any] | None]] = _answer,
-            ) -> Mapping[str, tuple[str, dict[str, Any] | None]]:
+def reasons(questions: list[StateQuestion], readers: int = READERS) -> Mapping[str, tuple[str, dict[str, Any] | None]]:
     """host -> (why it must be rolled out or '', its record) for every question."""
     if len(questions) <= 1:
-        return {question.host: answer(question) for question in questions}
+        return {question.host: _answer(question) for question in questions}
     with ThreadPoolExecutor(max_workers=max(1, min(readers, len(questions)))) as pool:
-        return dict(zip([question.host for question in questions], pool.map(answer, questions), strict=True))
+        return dict(zip([question.host for question in questions], pool.map(_answer, questions), strict=True))
